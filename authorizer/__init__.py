@@ -1,0 +1,1 @@
+"""The Lambda authorizer: verifies credentials and answers with scoped IAM policies."""

@@ -1,0 +1,127 @@
+"""The route table: the one place that says which routes exist, which authorizer guards them,
+which handler serves them and who may call them (SPEC section 2).
+
+The authorizer builds its policies from this table, the template test compares `template.yaml`
+with it, and the local gateway serves it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.scopes import ADMIN, READ, TRIGGER
+
+
+class Scheme(StrEnum):
+    """The three kinds of credential the authorizer accepts."""
+
+    JWT = "jwt"
+    OAUTH = "oauth"
+    API_KEY = "api_key"
+
+
+class AuthorizerName(StrEnum):
+    """The two authorizers declared in the template, both backed by one function."""
+
+    BEARER = "BearerAuthorizer"
+    API_KEY = "ApiKeyAuthorizer"
+
+
+#: The header each authorizer reads its credential from (its identity source).
+IDENTITY_HEADER: dict[AuthorizerName, str] = {
+    AuthorizerName.BEARER: "Authorization",
+    AuthorizerName.API_KEY: "X-Api-Key",
+}
+
+_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
+WORKFLOW_ID_PARAM = "workflowId"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One API route and the rule that guards it."""
+
+    method: str
+    path: str
+    authorizer: AuthorizerName
+    function: str
+    """Folder under `functions/` whose `app.lambda_handler` serves the route."""
+    scope: str | None = None
+    """Scope required (`None`: any valid credential of an allowed scheme)."""
+    schemes: frozenset[Scheme] | None = None
+    """Schemes allowed to call the route (`None`: every scheme of its authorizer)."""
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(_PARAM.findall(self.path))
+
+    @property
+    def arn_path(self) -> str:
+        """The path as it appears in an execute-api ARN: no leading slash, parameters as `*`."""
+        return _PARAM.sub("*", self.path).lstrip("/")
+
+    def arn_path_for(self, workflow_id: str) -> str:
+        """The ARN path with `{workflowId}` set to one workflow and other parameters as `*`."""
+        path = self.path.replace("{" + WORKFLOW_ID_PARAM + "}", workflow_id)
+        return _PARAM.sub("*", path).lstrip("/")
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters if `method path` (a concrete request path) is this route, else None."""
+        if method != self.method:
+            return None
+        found = _compiled(self.path).fullmatch(path)
+        return found.groupdict() if found else None
+
+
+def _compiled(path: str) -> re.Pattern[str]:
+    cached = _PATTERNS.get(path)
+    if cached is None:
+        pattern = "".join(
+            f"(?P<{part[1:-1]}>[^/]+)" if _PARAM.fullmatch(part) else re.escape(part)
+            for part in re.split(r"(\{[A-Za-z][A-Za-z0-9]*\})", path)
+            if part
+        )
+        cached = _PATTERNS[path] = re.compile(pattern)
+    return cached
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+_BEARER = AuthorizerName.BEARER
+_RUNS = "/api/workflows/{workflowId}/runs"
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/automate", _BEARER, "get_automate", schemes=frozenset({Scheme.JWT})),
+    Route(
+        "GET", "/api/secure-automate", _BEARER, "get_secure_automate",
+        schemes=frozenset({Scheme.OAUTH}),
+    ),
+    Route("POST", "/api/trigger", _BEARER, "trigger_workflow", scope=TRIGGER),
+    Route(
+        "GET", "/api/internal", AuthorizerName.API_KEY, "get_internal",
+        schemes=frozenset({Scheme.API_KEY}),
+    ),
+    Route("POST", _RUNS, _BEARER, "start_run", scope=TRIGGER),
+    Route("GET", _RUNS, _BEARER, "list_runs", scope=READ),
+    Route("GET", _RUNS + "/{runId}", _BEARER, "get_run", scope=READ),
+    Route("POST", _RUNS + "/{runId}/cancel", _BEARER, "cancel_run", scope=ADMIN),
+    Route("POST", "/api/admin/api-keys", _BEARER, "create_api_key", scope=ADMIN),
+    Route("POST", "/api/admin/api-keys/{keyId}/rotate", _BEARER, "rotate_api_key", scope=ADMIN),
+    Route("DELETE", "/api/admin/api-keys/{keyId}", _BEARER, "revoke_api_key", scope=ADMIN),
+)  # fmt: skip
+
+
+def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route serving a concrete request path, with its path parameters."""
+    for route in ROUTES:
+        params = route.match(method, path)
+        if params is not None:
+            return route, params
+    return None
+
+
+def routes_of(authorizer: AuthorizerName) -> tuple[Route, ...]:
+    """Every route guarded by one authorizer (API Gateway caches its policies per authorizer)."""
+    return tuple(route for route in ROUTES if route.authorizer is authorizer)

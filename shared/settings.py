@@ -1,0 +1,96 @@
+"""Typed, frozen settings parsed once from the environment (SPEC section 4).
+
+Logic never reads `os.environ`: handlers build a settings object at cold start and pass it on.
+A bad value fails fast with a message naming the variable, never with a traceback deep inside
+a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+class ConfigurationError(RuntimeError):
+    """A setting or a configured secret is missing or invalid; the function cannot serve."""
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_str(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    raw = env.get(name, "").strip()
+    return raw or default
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerSettings:
+    """Everything the authorizer is configured with. Secret names only, never secret values."""
+
+    jwt_secret_id: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_max_lifetime_seconds: int = 3600
+    oauth_issuer: str | None = None
+    oauth_audience: str | None = None
+    oauth_jwks_uri: str | None = None
+    jwks_cache_seconds: int = 600
+    jwks_min_refresh_seconds: int = 30
+    jwks_max_stale_seconds: int = 86400
+    api_key_secret_prefix: str = "workflow-api/api-keys/"
+    api_key_grace_seconds: int = 86400
+    clock_skew_seconds: int = 60
+    secret_cache_seconds: int = 5
+    """How long a fetched secret version is reused (`POWERTOOLS_PARAMETERS_MAX_AGE`)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AuthorizerSettings:
+        env = os.environ if env is None else env
+        settings = cls(
+            jwt_secret_id=env_str(env, "JWT_SECRET_ID"),
+            jwt_issuer=env_str(env, "JWT_ISSUER"),
+            jwt_audience=env_str(env, "JWT_AUDIENCE"),
+            jwt_max_lifetime_seconds=env_int(env, "JWT_MAX_LIFETIME_SECONDS", 3600, minimum=1),
+            oauth_issuer=env_str(env, "OAUTH_ISSUER"),
+            oauth_audience=env_str(env, "OAUTH_AUDIENCE"),
+            oauth_jwks_uri=env_str(env, "OAUTH_JWKS_URI"),
+            jwks_cache_seconds=env_int(env, "JWKS_CACHE_SECONDS", 600),
+            jwks_min_refresh_seconds=env_int(env, "JWKS_MIN_REFRESH_SECONDS", 30),
+            jwks_max_stale_seconds=env_int(env, "JWKS_MAX_STALE_SECONDS", 86400),
+            api_key_secret_prefix=env_str(env, "API_KEY_SECRET_PREFIX", "workflow-api/api-keys/")
+            or "",
+            api_key_grace_seconds=env_int(env, "API_KEY_GRACE_SECONDS", 86400),
+            clock_skew_seconds=env_int(env, "CLOCK_SKEW_SECONDS", 60),
+            # Powertools' documented default for its parameter cache is 5 seconds.
+            secret_cache_seconds=env_int(env, "POWERTOOLS_PARAMETERS_MAX_AGE", 5),
+        )
+        if settings.oauth_issuer and not settings.oauth_audience:
+            raise ConfigurationError("OAUTH_AUDIENCE must be set when OAUTH_ISSUER is set")
+        for name in ("OAUTH_ISSUER", "OAUTH_JWKS_URI"):
+            uri = env_str(env, name)
+            if uri and not is_trusted_url(uri):
+                raise ConfigurationError(f"{name} must be an https URL (http only on loopback)")
+        return settings
+
+
+def is_trusted_url(uri: str) -> bool:
+    """https anywhere; plain http only on loopback (the local run's OAuth provider)."""
+    parsed = urlsplit(uri)
+    if parsed.scheme == "https" and parsed.hostname:
+        return True
+    return parsed.scheme == "http" and parsed.hostname in _LOOPBACK
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
