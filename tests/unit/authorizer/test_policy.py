@@ -41,7 +41,8 @@ CASES = [
         B, Scheme.JWT, ["workflow:read:wf-1", "workflow:read:wf_2"],
         [AUTOMATE,
          route_arn("GET", "api/workflows/wf-1/runs"), route_arn("GET", "api/workflows/wf_2/runs"),
-         route_arn("GET", "api/workflows/wf-1/runs/*"), route_arn("GET", "api/workflows/wf_2/runs/*")],
+         route_arn("GET", "api/workflows/wf-1/runs/*"),
+         route_arn("GET", "api/workflows/wf_2/runs/*")],
     ),
     (
         B, Scheme.JWT, ["workflow:trigger:wf-1"],
