@@ -52,6 +52,9 @@ class Aws:
     rotation_function_arn: str
 
 
+ROTATION_FUNCTION_NAME = "rotate-secret"
+
+
 @contextmanager
 def moto_aws() -> Iterator[Aws]:
     with mock_aws(config=MOTO_CONFIG):
@@ -61,7 +64,7 @@ def moto_aws() -> Iterator[Aws]:
         with zipfile.ZipFile(package, "w") as archive:
             archive.writestr("app.py", "def lambda_handler(event, context):\n    return None\n")
         function = boto3.client("lambda").create_function(
-            FunctionName="rotate-secret",
+            FunctionName=ROTATION_FUNCTION_NAME,
             Runtime="python3.13",
             Role=role,
             Handler="app.lambda_handler",
