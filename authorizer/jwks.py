@@ -58,6 +58,9 @@ def fetch_json(url: str) -> Any:
             if response.status != 200:
                 raise FetchError(f"status {response.status}")
             body = response.read(MAX_BODY_BYTES + 1)
+    except urllib.error.HTTPError as error:
+        error.close()  # it holds the open response
+        raise FetchError(f"status {error.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise FetchError(type(error).__name__) from None
     if len(body) > MAX_BODY_BYTES:

@@ -81,6 +81,8 @@ class JwksServer:
     down: bool = False
     base: str = ""
     body_override: bytes | None = None
+    rfc8414_only: bool = False
+    delay: float = 0.0
 
 
 @pytest.fixture(scope="session")
@@ -89,11 +91,24 @@ def _jwks_server_process(oauth_keys: dict[str, OAuthKey]) -> Iterator[JwksServer
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            try:
+                self._serve()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the authorizer gave up waiting (timeout tests)
+
+        def _serve(self) -> None:
             state.hits[self.path] += 1
             if state.down:
                 self.send_error(503)
                 return
-            if self.path == "/.well-known/openid-configuration":
+            if state.delay:
+                time.sleep(state.delay)
+            discovery = (
+                "/.well-known/oauth-authorization-server"
+                if state.rfc8414_only
+                else "/.well-known/openid-configuration"
+            )
+            if self.path == discovery:
                 body = json.dumps({"issuer": state.base, "jwks_uri": state.base + "/jwks"}).encode()
             elif self.path == "/jwks":
                 body = state.body_override or json.dumps({"keys": state.keys}).encode()
@@ -126,6 +141,8 @@ def jwks_server(_jwks_server_process: JwksServer, oauth_keys: dict[str, OAuthKey
     state.hits.clear()
     state.down = False
     state.body_override = None
+    state.rfc8414_only = False
+    state.delay = 0.0
     return state
 
 
