@@ -148,7 +148,7 @@ def test_unknown_kid_refetch_limit_counted_at_the_server(
 def test_unknown_kid_refetch_finds_a_new_provider_key(
     clocked: tuple[Authorizer, Clock], oauth_token: Mint, jwks_server: JwksServer, oauth_keys: Any,
 ) -> None:  # fmt: skip
-    authz, clock = clocked
+    authz, _ = clocked
     jwks_server.keys = [oauth_keys["RS256"].jwk]
     assert authz.handle(bearer("GET", "/api/secure-automate", oauth_token("RS256")))
     jwks_server.keys = [oauth_keys["RS256"].jwk, oauth_keys["ES256"].jwk]  # provider adds a key

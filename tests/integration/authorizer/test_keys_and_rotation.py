@@ -52,7 +52,8 @@ def counting(authz: Authorizer, aws: Secrets) -> CountingClient:
 @pytest.mark.parametrize(
     "key",
     [
-        "", "wfk_", "wfk_abc_def", "wfk_" + "A" * 16 + "_" + "b" * 43, "wfk_" + "a" * 16 + "_" + "b" * 42,
+        "", "wfk_", "wfk_abc_def", "wfk_" + "A" * 16 + "_" + "b" * 43,
+        "wfk_" + "a" * 16 + "_" + "b" * 42,
         "wfk_" + "a" * 16 + "_" + "b" * 87, "wfk_" + "a" * 15 + "_" + "b" * 43,
         "wfk_" + "a" * 16 + "_" + "b" * 42 + "=", "WFK_" + "a" * 16 + "_" + "b" * 43,
         "wfk_" + "a" * 16 + "_" + "b" * 42 + "+", " wfk_" + "a" * 16 + "_" + "b" * 43,
