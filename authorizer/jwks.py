@@ -123,6 +123,8 @@ class JwksCache:
         now = self._clock()
         if not self._is_fresh(now) and not self._backing_off(now):
             self._refresh(now)
+        if not self._is_usable(now):
+            raise DependencyError("jwks_unavailable")  # never fetched, or stale beyond the limit
         key = self._keys.get(kid)
         if key is not None:
             return key
@@ -131,8 +133,6 @@ class JwksCache:
             key = self._keys.get(kid)
             if key is not None:
                 return key
-        if not self._is_usable(now):
-            raise DependencyError("jwks_unavailable")
         raise CredentialError("unknown_kid")
 
     @property
