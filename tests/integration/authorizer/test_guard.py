@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -79,10 +79,10 @@ class CountingDynamo:
 
 
 @pytest.fixture
-def dynamo(aws: Secrets) -> Iterator[CountingDynamo]:
+def dynamo(aws: Secrets) -> CountingDynamo:
     client = boto3.client("dynamodb", region_name="us-east-1")
     create_table(client)
-    yield CountingDynamo(client)
+    return CountingDynamo(client)
 
 
 @pytest.fixture
