@@ -18,7 +18,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -135,8 +135,8 @@ class IssueRequest:
 @dataclass(frozen=True, slots=True)
 class IssuedKey:
     key_id: str
-    api_key: str
-    """The key value: in the response once, never logged."""
+    api_key: str = field(repr=False)
+    """The key value: in the response once, never logged (kept out of `repr` too)."""
     principal: str
     scopes: tuple[str, ...]
     rotate_after_days: int
