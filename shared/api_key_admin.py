@@ -294,8 +294,10 @@ class ApiKeyAdmin:
                 )
             # Disarm a half-done rotation: its pending value is not revoked and must never
             # become AWSCURRENT (the secret may still be restored within the recovery window).
+            # A label left on the old AWSCURRENT by a finished rotation goes too: that version
+            # is AWSPREVIOUS now, where AWSPENDING would read as a rotation in progress.
             for version_id, stages in versions.items():
-                if PENDING in stages and CURRENT not in stages:
+                if PENDING in stages:
                     self._client.update_secret_version_stage(
                         SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=version_id
                     )

@@ -167,6 +167,21 @@ def test_revoke_during_a_rotation_disarms_it(aws: Aws, key: tuple[str, str]) -> 
     assert ApiKeyRecord.parse(value_of(aws, name, CURRENT)).revoked is True
 
 
+def test_revoke_clears_a_pending_label_left_on_the_current_version(
+    aws: Aws, key: tuple[str, str]
+) -> None:
+    """AWS counts AWSPENDING on AWSCURRENT as a finished rotation; once revocation moves
+    AWSCURRENT away, that label would read as a rotation in progress."""
+    key_id, _ = key
+    name = PREFIX + key_id
+    (current,) = [vid for vid, v in versions(aws, name).items() if CURRENT in v.stages]
+    aws.sm.update_secret_version_stage(SecretId=name, VersionStage=PENDING, MoveToVersionId=current)
+    assert invoke("revoke_api_key", revoke_event(key_id)).status == 200
+    aws.sm.restore_secret(SecretId=name)
+    assert not [v for v in versions(aws, name).values() if PENDING in v.stages]
+    assert versions(aws, name)[current].stages == (PREVIOUS,)
+
+
 def test_a_second_revoke_and_a_rotate_after_revoke_are_404(aws: Aws, key: tuple[str, str]) -> None:
     key_id, _ = key
     assert invoke("revoke_api_key", revoke_event(key_id)).status == 200
