@@ -76,3 +76,57 @@ def header_of(response: dict[str, Any], name: str) -> str | None:
 
 
 EVENTS_DIR: Path = ROOT / "events"
+
+
+def api_event(
+    method: str,
+    resource: str,
+    path_params: dict[str, str] | None = None,
+    *,
+    scopes: str = "workflow:admin",
+    scheme: str = "jwt",
+    principal: str = "svc-test",
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    request_id: str = "req-0001",
+) -> dict[str, Any]:
+    """An API Gateway proxy event as the authorizer would leave it, from a sample event."""
+    event: dict[str, Any] = json.loads((EVENTS_DIR / "start_run" / "start.json").read_text())
+    path = resource
+    for name, value in (path_params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    all_headers = {"Authorization": "Bearer example.not-a-real-token.signature"}
+    if body is not None:
+        all_headers["Content-Type"] = "application/json"
+    all_headers.update(headers or {})
+    event.update(
+        resource=resource,
+        path=path,
+        httpMethod=method,
+        headers=all_headers,
+        multiValueHeaders={key: [value] for key, value in all_headers.items()},
+        pathParameters=path_params,
+        queryStringParameters=query,
+        multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+        body=body,
+    )
+    event["requestContext"].update(
+        httpMethod=method,
+        path="/v1" + path,
+        resourcePath=resource,
+        requestId=request_id,
+        authorizer={
+            "principalId": principal,
+            "principal": principal,
+            "scheme": scheme,
+            "scopes": scopes,
+            "integrationLatency": 12,
+        },
+    )
+    return event
+
+
+RUNS = "/api/workflows/{workflowId}/runs"
+RUN = RUNS + "/{runId}"
+CANCEL = RUN + "/cancel"
