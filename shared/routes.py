@@ -35,6 +35,12 @@ IDENTITY_HEADER: dict[AuthorizerName, str] = {
     AuthorizerName.API_KEY: "X-Api-Key",
 }
 
+#: The schemes whose credentials each authorizer reads (its identity source decides).
+AUTHORIZER_SCHEMES: dict[AuthorizerName, frozenset[Scheme]] = {
+    AuthorizerName.BEARER: frozenset({Scheme.JWT, Scheme.OAUTH}),
+    AuthorizerName.API_KEY: frozenset({Scheme.API_KEY}),
+}
+
 _PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 WORKFLOW_ID_PARAM = "workflowId"
 
@@ -52,6 +58,12 @@ class Route:
     """Scope required (`None`: any valid credential of an allowed scheme)."""
     schemes: frozenset[Scheme] | None = None
     """Schemes allowed to call the route (`None`: every scheme of its authorizer)."""
+
+    @property
+    def allowed_schemes(self) -> frozenset[Scheme]:
+        """The schemes that may call this route: its own restriction, within its authorizer's."""
+        own = AUTHORIZER_SCHEMES[self.authorizer]
+        return own if self.schemes is None else own & self.schemes
 
     @property
     def params(self) -> tuple[str, ...]:

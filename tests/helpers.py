@@ -14,3 +14,53 @@ def load_event(relative: str) -> dict[str, Any]:
     """One of the sample events in `events/` (the same files `sam local invoke -e` uses)."""
     data: dict[str, Any] = json.loads((EVENTS / relative).read_text())
     return data
+
+
+API_ID = "a1b2c3d4e5"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STAGE = "v1"
+
+
+def method_arn(method: str, path: str, stage: str = STAGE) -> str:
+    return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{stage}/{method}{path}"
+
+
+def route_arn(method: str, arn_path: str, stage: str = STAGE) -> str:
+    """The ARN a policy should list for `<METHOD>/<arn_path>` (arn_path without leading /)."""
+    return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{stage}/{method}/{arn_path}"
+
+
+def authorizer_event(
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    multi: dict[str, list[str]] | None = None,
+    source_ip: str = "203.0.113.7",
+) -> dict[str, Any]:
+    """A REQUEST authorizer event as API Gateway (REST) builds it."""
+    headers = dict(headers or {})
+    return {
+        "type": "REQUEST",
+        "methodArn": method_arn(method, path),
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": multi if multi is not None else {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {},
+        "multiValueQueryStringParameters": {},
+        "pathParameters": {},
+        "stageVariables": {},
+        "requestContext": {
+            "path": f"/{STAGE}{path}",
+            "accountId": ACCOUNT,
+            "resourceId": "abc123",
+            "stage": STAGE,
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "identity": {"sourceIp": source_ip, "userAgent": "pytest"},
+            "resourcePath": path,
+            "httpMethod": method,
+            "apiId": API_ID,
+        },
+    }

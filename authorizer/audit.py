@@ -1,0 +1,71 @@
+"""One structured audit line and one EMF metric blob per authorizer decision (SPEC section 5).
+
+Fields are filled in as the decision is made, so that a refusal halfway still says what was
+known (scheme, kid, key id). Nothing here ever holds a token or a key: only a fingerprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from authorizer.request import AuthRequest
+from shared.observability import fingerprint, logger, metrics
+
+Decision = Literal["allow", "deny", "unauthorized", "error"]
+
+METRIC_FOR: dict[Decision, str] = {
+    "allow": "AuthorizerAllow",
+    "deny": "AuthorizerDeny",
+    "unauthorized": "AuthorizerUnauthorized",
+    "error": "AuthorizerError",
+}
+#: A rotated-out API key used after its grace window (SPEC section 5, alarmed in the template).
+STALE_KEY_METRIC = "StaleKeyUse"
+
+
+@dataclass(slots=True)
+class AuditRecord:
+    scheme: str = "none"
+    principal: str | None = None
+    source_ip: str = ""
+    http_method: str = ""
+    resource: str = ""
+    request_id: str = ""
+    key_id: str | None = None
+    kid: str | None = None
+    credential_fingerprint: str | None = None
+
+    def note_request(self, request: AuthRequest) -> None:
+        self.source_ip = request.source_ip
+        self.http_method = request.http_method
+        self.resource = request.resource
+        self.request_id = request.request_id
+        if request.credential:
+            self.credential_fingerprint = fingerprint(request.credential)
+
+    def emit(self, decision: Decision, reason: str) -> None:
+        logger.info(
+            "authorizer decision",
+            decision=decision,
+            scheme=self.scheme,
+            principal=self.principal,
+            reason=reason,
+            source_ip=self.source_ip,
+            http_method=self.http_method,
+            resource=self.resource,
+            request_id=self.request_id,
+            key_id=self.key_id,
+            kid=self.kid,
+            credential_fingerprint=self.credential_fingerprint,
+        )
+        metrics.add_dimension(name="scheme", value=self.scheme)
+        metrics.add_dimension(name="reason", value=reason)
+        metrics.add_metric(name=METRIC_FOR[decision], unit=MetricUnit.Count, value=1)
+        if reason == "stale_key":
+            metrics.add_metric(name=STALE_KEY_METRIC, unit=MetricUnit.Count, value=1)
+        # Flushed here rather than by `@metrics.log_metrics`: exactly one blob per decision,
+        # whichever way the handler exits, with this decision's dimensions only.
+        metrics.flush_metrics()

@@ -1,0 +1,170 @@
+"""The decision: read the request, verify its credential by the route's scheme, build the
+policy, audit it. Plain code with injectable dependencies; `app.py` only wires it to Lambda."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from authorizer.api_keys import ApiKeyVerifier
+from authorizer.audit import AuditRecord
+from authorizer.errors import UNAUTHORIZED, UNAVAILABLE, CredentialError, DependencyError
+from authorizer.policy import build_policy
+from authorizer.request import AuthRequest, bearer_token, read_request
+from authorizer.secret_store import SecretStore
+from shared.observability import logger
+from shared.routes import AuthorizerName, Scheme
+from shared.scopes import ScopeClaimError, parse_scope_claims
+from shared.secret_formats import parse_api_key
+from shared.settings import AuthorizerSettings, ConfigurationError
+
+if TYPE_CHECKING:  # the bearer path's modules import PyJWT; load them only when needed
+    from authorizer.jwks import JwksCache
+    from authorizer.oauth import OAuthTokenVerifier
+    from authorizer.service_tokens import ServiceTokenVerifier
+
+MAX_PRINCIPAL_LENGTH = 256
+Context = dict[str, str | int | bool]
+
+
+class Authorizer:
+    """One per container: owns the caches, so they survive between invocations."""
+
+    def __init__(
+        self,
+        settings: AuthorizerSettings,
+        store: SecretStore | None = None,
+        jwks: JwksCache | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = SecretStore(settings.secret_cache_seconds) if store is None else store
+        self._jwks = jwks
+        self.api_keys = ApiKeyVerifier(settings, self.store)
+
+    @cached_property
+    def jwks(self) -> JwksCache:
+        from authorizer.jwks import JwksCache  # noqa: PLC0415 - see TYPE_CHECKING above
+
+        return JwksCache(self.settings) if self._jwks is None else self._jwks
+
+    @cached_property
+    def service_tokens(self) -> ServiceTokenVerifier:
+        from authorizer.service_tokens import ServiceTokenVerifier  # noqa: PLC0415
+
+        return ServiceTokenVerifier(self.settings, self.store)
+
+    @cached_property
+    def oauth_tokens(self) -> OAuthTokenVerifier:
+        from authorizer.oauth import OAuthTokenVerifier  # noqa: PLC0415
+
+        return OAuthTokenVerifier(self.settings, self.jwks)
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The Lambda contract: a policy, `Exception("Unauthorized")`, or another error."""
+        audit = AuditRecord()
+        try:
+            request = read_request(event)
+            audit.note_request(request)
+            policy = self.decide(request, audit)
+        except CredentialError as error:
+            audit.emit("unauthorized", error.reason)
+            raise Exception(UNAUTHORIZED) from None
+        except (DependencyError, ConfigurationError) as error:
+            reason = error.reason if isinstance(error, DependencyError) else "configuration"
+            if isinstance(error.__cause__, ConfigurationError) or isinstance(
+                error, ConfigurationError
+            ):
+                # The message names the misconfigured setting or secret, never a secret value.
+                logger.error("authorizer misconfigured", detail=str(error.__cause__ or error))
+            audit.emit("error", reason)
+            raise RuntimeError(UNAVAILABLE) from None
+        except Exception as error:
+            # A bug must fail closed too; log only the type (a message could echo input).
+            logger.error("authorizer internal error", error_type=type(error).__name__)
+            audit.emit("error", "internal")
+            raise RuntimeError(UNAVAILABLE) from None
+        allowed = _covers(policy, request)
+        audit.emit("allow" if allowed else "deny", "ok" if allowed else "not_permitted")
+        return policy
+
+    def decide(self, request: AuthRequest, audit: AuditRecord) -> dict[str, Any]:
+        if request.credential is None:
+            raise CredentialError("missing_credential")
+        if request.route.authorizer is AuthorizerName.API_KEY:
+            audit.scheme = Scheme.API_KEY
+            audit.key_id = parse_api_key(request.credential)  # the id is not secret: audit it
+            verified = self.api_keys.verify(request.credential)
+            record = verified.record
+            audit.principal = record.principal
+            context: Context = {"key_id": verified.key_id}
+            return self._policy(request, Scheme.API_KEY, record.principal, record.scopes, context)
+        return self._bearer(request, request.credential, audit)
+
+    def _bearer(self, request: AuthRequest, header: str, audit: AuditRecord) -> dict[str, Any]:
+        from authorizer.jose import SERVICE_ALGORITHMS, parse_unverified  # noqa: PLC0415
+        from authorizer.oauth import oauth_client_id, oauth_principal  # noqa: PLC0415
+
+        token = parse_unverified(bearer_token(header))
+        audit.kid = token.kid
+        issuer = token.payload.get("iss")
+        context: Context = {}
+        # The (unverified) issuer picks the path; each path has its own algorithm allow-list
+        # and key source, so an HS256 token claiming the OAuth issuer can never be accepted.
+        if self.settings.oauth_issuer and issuer == self.settings.oauth_issuer:
+            audit.scheme = scheme = Scheme.OAUTH
+            claims = self.oauth_tokens.verify(token)
+            principal = oauth_principal(claims)
+            client_id = oauth_client_id(claims)
+            if client_id:
+                context["client_id"] = client_id[:MAX_PRINCIPAL_LENGTH]
+        elif token.alg in SERVICE_ALGORITHMS:
+            audit.scheme = scheme = Scheme.JWT
+            claims = self.service_tokens.verify(token)
+            principal = claims["sub"]
+        else:
+            raise CredentialError("bad_algorithm")
+        audit.principal = principal[:MAX_PRINCIPAL_LENGTH]
+        try:
+            scopes = parse_scope_claims(claims.get("scope"), claims.get("scp"))
+        except ScopeClaimError:
+            raise CredentialError("malformed") from None
+        jti = claims.get("jti")
+        if isinstance(jti, str) and jti:
+            context["token_id"] = jti[:MAX_PRINCIPAL_LENGTH]
+        context["expires_at"] = int(claims["exp"])
+        return self._policy(request, scheme, principal, scopes, context)
+
+    def _policy(
+        self,
+        request: AuthRequest,
+        scheme: Scheme,
+        principal: str,
+        scopes: tuple[str, ...],
+        extra: Context,
+    ) -> dict[str, Any]:
+        if len(principal) > MAX_PRINCIPAL_LENGTH:
+            raise CredentialError("malformed")
+        context: Context = {
+            "principal": principal,
+            "scheme": scheme.value,
+            "scopes": " ".join(scopes),
+            **extra,
+        }
+        return build_policy(
+            principal, request.arn, request.route.authorizer, scheme, scopes, context
+        )
+
+
+def _covers(policy: dict[str, Any], request: AuthRequest) -> bool:
+    """Whether the policy allows the invoked method (to tell `allow` from `deny` in the audit)."""
+    invoked = request.arn.resource(request.arn.method, request.arn.path.lstrip("/"))
+    for statement in policy["policyDocument"]["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        for resource in statement["Resource"]:
+            pattern = ".*".join(re.escape(part) for part in resource.split("*"))
+            if re.fullmatch(pattern, invoked):
+                return True
+    return False

@@ -1,0 +1,123 @@
+"""Internal service tokens (`jwt` scheme): HS256 signed with the Secrets Manager signing secret.
+
+A token with `kid` is verified with the AWSCURRENT or AWSPREVIOUS version carrying that kid; a
+token without `kid` is tried against AWSCURRENT, then AWSPREVIOUS (SPEC section 3), so callers
+keep working through a rotation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+
+from authorizer.errors import CredentialError, DependencyError
+from authorizer.jose import SERVICE_ALGORITHMS, UnverifiedToken, reason_for
+from authorizer.secret_store import CURRENT, PREVIOUS, SecretStore, SecretVersion
+from shared.secret_formats import SigningKey, parse_signing_secret
+from shared.settings import AuthorizerSettings, ConfigurationError
+
+#: Least time between two forced re-reads of the signing secret caused by a kid we do not know
+#: (or a signature no cached key verifies): a just-rotated key is picked up at once, while a
+#: flood of random kids costs at most one Secrets Manager read per label per window.
+FORCED_REFRESH_SECONDS = 10.0
+
+
+def verify_with_key(token: str, key: SigningKey, settings: AuthorizerSettings) -> dict[str, Any]:
+    """Verify a service token with one signing key and every claim rule; return its claims.
+
+    Raises `jwt.PyJWTError` subclasses for a bad token and `CredentialError` for rules PyJWT
+    does not know (lifetime, subject type). The rotation function's `testSecret` uses it too.
+    """
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key.key,
+        algorithms=list(SERVICE_ALGORITHMS),
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        leeway=settings.clock_skew_seconds,
+        options={
+            "require": ["sub", "exp", "iat"],
+            # Unset JWT_ISSUER / JWT_AUDIENCE mean "not checked" (SPEC, Precise rules).
+            "verify_aud": settings.jwt_audience is not None,
+            "verify_iss": settings.jwt_issuer is not None,
+            "enforce_minimum_key_length": True,
+        },
+    )
+    if not isinstance(claims["sub"], str) or not claims["sub"]:
+        raise CredentialError("malformed")
+    if claims["exp"] - claims["iat"] > settings.jwt_max_lifetime_seconds:
+        raise CredentialError("lifetime_too_long")
+    return claims
+
+
+class ServiceTokenVerifier:
+    def __init__(
+        self,
+        settings: AuthorizerSettings,
+        store: SecretStore,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._clock = clock
+        self._last_forced: float | None = None
+
+    def verify(self, token: UnverifiedToken) -> dict[str, Any]:
+        secret_id = self._settings.jwt_secret_id
+        if not secret_id:
+            raise CredentialError("scheme_not_configured")
+        claims = self._try(token, secret_id, refresh=False)
+        if claims is None and self._may_force_refresh():
+            claims = self._try(token, secret_id, refresh=True)
+        if claims is None:
+            raise CredentialError("unknown_kid" if token.kid is not None else "bad_signature")
+        return claims
+
+    def _try(
+        self, token: UnverifiedToken, secret_id: str, *, refresh: bool
+    ) -> dict[str, Any] | None:
+        """Claims if a candidate key verifies the signature, None if no key does."""
+        for version in self._candidates(secret_id, refresh=refresh):
+            if token.kid is not None and _kid_of(version) != token.kid:
+                continue
+            try:
+                return verify_with_key(
+                    token.raw, parse_signing_secret(version.secret_string), self._settings
+                )
+            except jwt.InvalidSignatureError:
+                if token.kid is not None:
+                    raise CredentialError("bad_signature") from None
+            except jwt.PyJWTError as error:
+                raise CredentialError(reason_for(error)) from None
+            except ConfigurationError as error:
+                raise DependencyError("weak_or_malformed_signing_key") from error
+        return None
+
+    def _candidates(self, secret_id: str, *, refresh: bool) -> list[SecretVersion]:
+        current = self._store.get(secret_id, CURRENT, refresh=refresh)
+        if current is None:
+            raise DependencyError("signing_secret_missing")
+        previous = self._store.get(secret_id, PREVIOUS, refresh=refresh)
+        return [current] if previous is None else [current, previous]
+
+    def _may_force_refresh(self) -> bool:
+        now = self._clock()
+        if self._last_forced is not None and now - self._last_forced < FORCED_REFRESH_SECONDS:
+            return False
+        self._last_forced = now
+        return True
+
+
+def _kid_of(version: SecretVersion) -> str | None:
+    """The kid of a signing secret version, read without validating its key (a weak key is an
+    error only when that version is needed)."""
+    try:
+        data = json.loads(version.secret_string)
+    except ValueError:
+        return None
+    kid = data.get("kid") if isinstance(data, dict) else None
+    return kid if isinstance(kid, str) else None
