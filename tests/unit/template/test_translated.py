@@ -263,6 +263,16 @@ class TestApi:
         ):
             assert variable in log_format
 
+    def test_api_waits_for_the_account_logging_role(self, translated: dict[str, Any]) -> None:
+        # Access logs fail to deploy until the account's API Gateway logging role is set.
+        resources = translated["Resources"]
+        assert resources["WorkflowApi"]["DependsOn"] in (
+            "ApiGatewayAccountReady",
+            ["ApiGatewayAccountReady"],
+        )
+        handle = resources["ApiGatewayAccountReady"]["Metadata"]["AccountSettings"]
+        assert handle == {"Fn::If": ["ConfigureAccount", {"Ref": "ApiGatewayAccount"}, ""]}
+
     def test_api_url_is_an_output(self, translated: dict[str, Any]) -> None:
         url = translated["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
         assert url.startswith("https://${WorkflowApi}.execute-api.")
