@@ -233,6 +233,15 @@ class TestTriggerScopes:
 
         assert response["statusCode"] == 403
 
+    def test_api_key_callers_cannot_start_runs_whatever_their_scopes(
+        self, engine: Engine, invoke: Invoke
+    ) -> None:
+        response = trigger(
+            invoke, {"workflowId": "demo", "input": {}}, scheme="api_key", scopes="workflow:admin"
+        )
+
+        assert response["statusCode"] == 403
+
     def test_admin_implies_trigger(self, engine: Engine, invoke: Invoke) -> None:
         response = trigger(invoke, {"workflowId": "demo", "input": {}}, scopes="workflow:admin")
 
