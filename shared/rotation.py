@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from shared.secret_formats import (
     ApiKeyRecord,
     SecretFormatError,
@@ -256,6 +254,8 @@ class Rotator:
 
     def _value(self, arn: str, *, stage: str, version_id: str | None = None) -> str | None:
         """The SecretString of a version, or None when it has no value (yet)."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - in the runtime, not the layer
+
         try:
             if version_id is None:
                 response = self._client.get_secret_value(SecretId=arn, VersionStage=stage)

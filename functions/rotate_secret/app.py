@@ -15,13 +15,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import jwt
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import ClientError
 
 from authorizer.api_keys import match_api_key
-from authorizer.errors import CredentialError
-from authorizer.service_tokens import verify_with_key
 from shared.observability import logger, metrics
 from shared.rotation import RotationError, RotationRequest, Rotator
 from shared.secret_formats import ApiKeyRecord, SigningKey
@@ -44,6 +40,13 @@ class AuthorizerChecks:
         self._settings = settings
 
     def signing_key_works(self, key: SigningKey) -> bool:
+        # PyJWT (and its cryptography backend) only when a signing key is tested: an API key
+        # rotation never pays for the import.
+        import jwt  # noqa: PLC0415
+
+        from authorizer.errors import CredentialError  # noqa: PLC0415
+        from authorizer.service_tokens import verify_with_key  # noqa: PLC0415
+
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": TEST_SUBJECT,
@@ -110,6 +113,7 @@ def _reason(error: Exception) -> str:
     """A stable code: never the exception's text, which could echo input."""
     if isinstance(error, RotationError):
         return error.reason
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", "client_error"))
+    response = getattr(error, "response", None)  # botocore's ClientError
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or type(error).__name__)
     return type(error).__name__

@@ -107,13 +107,13 @@ def test_test_secret_fails_when_the_authorizer_would_refuse(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The proof is the authorizer's verification, not a copy of it: make that refuse."""
+    from authorizer import service_tokens  # noqa: PLC0415
     from authorizer.errors import CredentialError  # noqa: PLC0415
-    from functions.rotate_secret import app  # noqa: PLC0415
 
     def refuse(*_: object) -> None:
         raise CredentialError("lifetime_too_long")
 
-    monkeypatch.setattr(app, "verify_with_key", refuse)
+    monkeypatch.setattr(service_tokens, "verify_with_key", refuse)
     key = parse_signing_secret(new_signing_secret())
     assert AuthorizerChecks(AuthorizerSettings()).signing_key_works(key) is False
 
