@@ -1,33 +1,38 @@
 """Issuing, rotating and revoking API keys: the logic behind `/api/admin/api-keys` (SPEC
-sections 2, 3 and 6). Plain typed code; the three handlers only parse HTTP and call it.
+sections 2, 3 and 6). Plain typed code with domain errors from `shared.api_errors`; the HTTP
+glue is `shared.admin_api`.
 
 - Issue: a new key id, the key's secret in the SPEC format, and its rotation schedule (the
   rotation function, `RotateImmediately=False` so the key handed out stays current).
-- Rotate now: `RotateSecret` on the key's secret; 409 while a rotation is in progress.
+- Rotate now: `RotateSecret` on the key's secret; a conflict while a rotation is in progress.
 - Revoke: a new AWSCURRENT version marked `revoked` (the authorizer then refuses the key, and
   its AWSPREVIOUS with it), any half-done rotation disarmed, the schedule cancelled and the
   secret scheduled for deletion.
 
-Every action writes one audit line: who did it and to which key id, never the key value.
-Secrets Manager errors are translated here, at the boundary: botocore never reaches a handler.
+Secrets Manager errors are translated here, at the boundary: nothing from botocore leaves
+this module. No key value is ever logged or put in an exception.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import BotoCoreError, ClientError
-
-from shared.caller import Caller
-from shared.observability import logger, metrics
-from shared.routes import ROUTES
+from shared.api_errors import (
+    ConflictError,
+    DependencyBusyError,
+    DependencyFailedError,
+    InvalidRequestError,
+    MalformedBodyError,
+    NotFoundError,
+)
+from shared.observability import logger
 from shared.scopes import MAX_SCOPES, is_valid_scope
 from shared.secret_formats import (
     KEY_ID_PATTERN,
@@ -59,35 +64,62 @@ PRINCIPAL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
 CREATE_FIELDS = frozenset({"principal", "scopes", "rotateAfterDays"})
 #: Attempts at drawing an unused key id (16 characters of [a-z0-9]: a clash is ~never).
 KEY_ID_ATTEMPTS = 3
+#: Secrets Manager error codes worth retrying later (503), the rest is 502.
+_RETRYABLE_CODES = frozenset({"ThrottlingException", "InternalServiceError", "ServiceUnavailable"})
 
 
-class AdminError(Exception):
-    """Root of the errors the admin endpoints answer with an HTTP status."""
+class InvalidPrincipalError(InvalidRequestError):
+    """`principal` is missing or not a short name of safe characters."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class InvalidRequestError(AdminError):
-    """The request is malformed: body, principal, scopes, rotateAfterDays or key id (400)."""
+    code = "invalid_principal"
+    message = "principal must be 1 to 128 letters, digits or ._:@/+=-, starting alphanumeric."
 
 
-class NotAdminError(AdminError):
-    """The caller lacks `workflow:admin` or uses a scheme the route does not take (403); the
-    authorizer's policy should have prevented it."""
+class InvalidScopesError(InvalidRequestError):
+    """`scopes` is not a list of known scopes (narrowed ones included)."""
+
+    code = "invalid_scopes"
+    message = "scopes must be a list of known scopes, such as workflow:read or workflow:read:<id>."
 
 
-class KeyNotFoundError(AdminError):
-    """No such key, or it is already revoked and scheduled for deletion (404)."""
+class InvalidRotationPeriodError(InvalidRequestError):
+    """`rotateAfterDays` is not an integer within Secrets Manager's bounds."""
+
+    code = "invalid_rotate_after_days"
+    message = "rotateAfterDays must be an integer from 1 to 1000."
 
 
-class RotationInProgressError(AdminError):
-    """A rotation of the key has started and not finished (409)."""
+class MalformedKeyIdError(InvalidRequestError):
+    """The key id in the path is not 16 lowercase letters or digits."""
+
+    code = "invalid_key_id"
+    message = "A key id is 16 lowercase letters or digits."
 
 
-class BackendError(AdminError):
-    """Secrets Manager failed or holds something unexpected (500)."""
+class UnknownKeyError(NotFoundError):
+    """No such key, or it is revoked and scheduled for deletion (the authorizer's view too)."""
+
+    code = "unknown_key"
+    message = "No such API key."
+
+
+class RotationInProgressError(ConflictError):
+    """A rotation of the key has started and not finished."""
+
+    code = "rotation_in_progress"
+    message = "A rotation of this key is in progress; retry once it has finished."
+
+
+class KeyStoreBusyError(DependencyBusyError):
+    """Secrets Manager throttled us or could not be reached."""
+
+    message = "The key store is busy; retry later."
+
+
+class KeyStoreFailedError(DependencyFailedError):
+    """Secrets Manager refused a call, or holds a secret this project did not write."""
+
+    message = "The key store could not process the request."
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +128,12 @@ class AdminSettings:
 
     api_key_secret_prefix: str = DEFAULT_PREFIX
     rotation_function_arn: str | None = None
+    """Required to issue or rotate (checked there); revoking does without."""
     rotate_after_days: int = DEFAULT_ROTATE_AFTER_DAYS
     recovery_window_days: int = DEFAULT_RECOVERY_DAYS
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, *, needs_rotation_function: bool = True
-    ) -> AdminSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AdminSettings:
         env = os.environ if env is None else env
         settings = cls(
             api_key_secret_prefix=env_str(env, "API_KEY_SECRET_PREFIX", DEFAULT_PREFIX) or "",
@@ -114,8 +145,6 @@ class AdminSettings:
                 env, "API_KEY_RECOVERY_WINDOW_DAYS", DEFAULT_RECOVERY_DAYS, minimum=7
             ),
         )
-        if needs_rotation_function and not settings.rotation_function_arn:
-            raise ConfigurationError("ROTATION_FUNCTION_ARN must be set")
         if settings.rotate_after_days > MAX_ROTATE_AFTER_DAYS:
             raise ConfigurationError(
                 f"API_KEY_ROTATE_AFTER_DAYS must be at most {MAX_ROTATE_AFTER_DAYS}"
@@ -156,87 +185,72 @@ class RevokedKey:
     deletion_date: datetime | None
 
 
-def require_route(caller: Caller, function: str) -> Caller:
-    """Defence in depth: the caller's scheme and scopes must be those the route table gives
-    `function`'s route (the authorizer's policy already enforced them)."""
-    route = next(route for route in ROUTES if route.function == function)
-    if caller.scheme not in route.allowed_schemes:
-        raise NotAdminError("scheme_not_allowed")
-    if route.scope is not None and not caller.grants.allows(route.scope):
-        raise NotAdminError("not_admin")
-    return caller
-
-
 def parse_key_id(raw: str | None) -> str:
     if raw is None or not KEY_ID_PATTERN.fullmatch(raw):
-        raise InvalidRequestError("malformed_key_id")
+        raise MalformedKeyIdError("malformed key id in the path")
     return raw
 
 
-def parse_issue_request(body: str | None, default_days: int) -> IssueRequest:
-    """The POST body: `{"principal": str, "scopes": [str], "rotateAfterDays"?: int}`."""
-    if not body:
-        raise InvalidRequestError("missing_body")
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise InvalidRequestError("malformed_body") from None
-    if not isinstance(data, dict):
-        raise InvalidRequestError("malformed_body")
-    if set(data) - CREATE_FIELDS:
-        raise InvalidRequestError("unknown_field")
-    principal = data.get("principal")
+def parse_issue_request(body: Any, default_days: int) -> IssueRequest:
+    """The POST body, parsed: `{"principal": str, "scopes": [str], "rotateAfterDays"?: int}`."""
+    if not isinstance(body, dict):
+        raise MalformedBodyError("body is missing or not a JSON object")
+    unknown = set(body) - CREATE_FIELDS
+    if unknown:
+        raise MalformedBodyError(f"unknown fields {sorted(unknown)[:5]!r}"[:200])
+    principal = body.get("principal")
     if not isinstance(principal, str) or not PRINCIPAL_PATTERN.fullmatch(principal):
-        raise InvalidRequestError("invalid_principal")
+        raise InvalidPrincipalError("principal missing or malformed")
     return IssueRequest(
-        principal, _parse_scopes(data.get("scopes")), _parse_days(data, default_days)
+        principal, _parse_scopes(body.get("scopes")), _parse_days(body, default_days)
     )
 
 
 def _parse_scopes(scopes: object) -> tuple[str, ...]:
     if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
-        raise InvalidRequestError("invalid_scopes")
+        raise InvalidScopesError("scopes missing or not a list of strings")
     unique = tuple(dict.fromkeys(scopes))
-    if len(unique) > MAX_SCOPES or not all(is_valid_scope(scope) for scope in unique):
-        raise InvalidRequestError("invalid_scopes")
+    if len(unique) > MAX_SCOPES:
+        raise InvalidScopesError(f"{len(unique)} scopes")
+    if not all(is_valid_scope(scope) for scope in unique):
+        raise InvalidScopesError("unknown or malformed scope")
     return unique
 
 
-def _parse_days(data: Mapping[str, Any], default: int) -> int:
-    days = data.get("rotateAfterDays", default)
+def _parse_days(body: Mapping[str, Any], default: int) -> int:
+    days = body.get("rotateAfterDays", default)
     # bool is an int in Python; `true` is no number of days.
     if isinstance(days, bool) or not isinstance(days, int):
-        raise InvalidRequestError("invalid_rotate_after_days")
+        raise InvalidRotationPeriodError("rotateAfterDays is not an integer")
     if not MIN_ROTATE_AFTER_DAYS <= days <= MAX_ROTATE_AFTER_DAYS:
-        raise InvalidRequestError("invalid_rotate_after_days")
+        raise InvalidRotationPeriodError(f"rotateAfterDays {days} out of bounds")
     return days
 
 
 class ApiKeyAdmin:
     """The three admin actions against Secrets Manager."""
 
-    def __init__(self, client: SecretsManagerClient, settings: AdminSettings) -> None:
+    def __init__(self, settings: AdminSettings, client: SecretsManagerClient) -> None:
+        self.settings = settings
         self._client = client
-        self._settings = settings
 
-    def issue(self, actor: Caller, request: IssueRequest) -> IssuedKey:
+    def issue(self, request: IssueRequest) -> IssuedKey:
         rotation_function = self._rotation_function()
         record, arn = self._create_secret(request)
         try:
-            # Turn the schedule on without rotating now: the value handed out stays current.
-            # (Secrets Manager runs testSecret once to check the configuration.)
-            self._client.rotate_secret(
-                SecretId=arn,
-                RotationLambdaARN=rotation_function,
-                RotationRules={"AutomaticallyAfterDays": request.rotate_after_days},
-                RotateImmediately=False,
-            )
-        except (ClientError, BotoCoreError) as error:
+            with _translated():
+                # Turn the schedule on without rotating now: the value handed out stays
+                # current. (Secrets Manager runs testSecret once to check the configuration.)
+                self._client.rotate_secret(
+                    SecretId=arn,
+                    RotationLambdaARN=rotation_function,
+                    RotationRules={"AutomaticallyAfterDays": request.rotate_after_days},
+                    RotateImmediately=False,
+                )
+        except (KeyStoreBusyError, KeyStoreFailedError):
             # A key without its rotation schedule is never handed out: take it back.
             self._discard(arn)
-            raise BackendError(_code(error, "schedule_failed")) from error
-        _audit("api key issued", "ApiKeyIssued", actor, record.key_id, principal=record.principal,
-               scopes=list(record.scopes), rotate_after_days=request.rotate_after_days)  # fmt: skip
+            raise
         return IssuedKey(
             record.key_id,
             record.api_key,
@@ -245,44 +259,36 @@ class ApiKeyAdmin:
             request.rotate_after_days,
         )
 
-    def rotate(self, actor: Caller, key_id: str) -> RotationStarted:
+    def rotate(self, key_id: str) -> RotationStarted:
         metadata = self._describe(key_id)
         if _rotation_in_progress(metadata.get("VersionIdsToStages", {})):
-            raise RotationInProgressError("rotation_in_progress")
-        # The configured function and rules are passed again (AWS keeps them as they are):
-        # a secret whose schedule was never set up gets the default one here.
+            raise RotationInProgressError(f"key {key_id} has a pending version")
+        # The configured function and rules are passed again (AWS keeps them as they are;
+        # moto forgets the function when it is left out); a secret whose schedule was never
+        # set up gets the default one here.
         rules: Any = (
             metadata.get("RotationRules")
             if metadata.get("RotationEnabled")
-            else {"AutomaticallyAfterDays": self._settings.rotate_after_days}
+            else {"AutomaticallyAfterDays": self.settings.rotate_after_days}
         )
         function = metadata.get("RotationLambdaARN") or self._rotation_function()
-        try:
+        # "A previous rotation isn't complete", or the key was revoked meanwhile.
+        with _translated(InvalidRequestException=RotationInProgressError):
             response = self._client.rotate_secret(
                 SecretId=metadata["ARN"], RotationLambdaARN=function, RotationRules=rules
             )
-        except ClientError as error:
-            if _code(error) == "InvalidRequestException":
-                # "A previous rotation isn't complete", or the key was revoked meanwhile.
-                raise RotationInProgressError("rotation_refused") from error
-            raise BackendError(_code(error)) from error
-        except BotoCoreError as error:
-            raise BackendError("secrets_unavailable") from error
-        version_id = response.get("VersionId", "")
-        _audit("api key rotation started", "ApiKeyRotationStarted", actor, key_id,
-               version_id=version_id)  # fmt: skip
-        return RotationStarted(key_id, version_id)
+        return RotationStarted(key_id, response.get("VersionId", ""))
 
-    def revoke(self, actor: Caller, key_id: str) -> RevokedKey:
+    def revoke(self, key_id: str) -> RevokedKey:
         metadata = self._describe(key_id)
         arn = metadata["ARN"]
         versions = metadata.get("VersionIdsToStages", {})
         current_id = next((v for v, stages in versions.items() if CURRENT in stages), None)
         if current_id is None:
-            raise BackendError("no_current_version")
-        try:
+            raise KeyStoreFailedError(f"key {key_id} has no AWSCURRENT version")
+        with _translated():
             current = self._client.get_secret_value(SecretId=arn, VersionStage=CURRENT)
-            record = ApiKeyRecord.parse(current["SecretString"])
+            record = _parse_record(current.get("SecretString"), key_id)
             if not record.revoked:
                 # Revoked first, deleted second: a failure in between leaves a refused key,
                 # and a retried DELETE finds it revoked and carries on.
@@ -310,62 +316,64 @@ class ApiKeyAdmin:
             if metadata.get("RotationEnabled"):
                 self._client.cancel_rotate_secret(SecretId=arn)
             deleted = self._client.delete_secret(
-                SecretId=arn, RecoveryWindowInDays=self._settings.recovery_window_days
+                SecretId=arn, RecoveryWindowInDays=self.settings.recovery_window_days
             )
-        except (KeyError, SecretFormatError) as error:
-            raise BackendError("malformed_secret") from error
-        except (ClientError, BotoCoreError) as error:
-            raise BackendError(_code(error, "revoke_failed")) from error
-        deletion_date = deleted.get("DeletionDate")
-        _audit("api key revoked", "ApiKeyRevoked", actor, key_id,
-               deletion_date=deletion_date.isoformat() if deletion_date else None)  # fmt: skip
-        return RevokedKey(key_id, deletion_date)
+        return RevokedKey(key_id, deleted.get("DeletionDate"))
 
     # -- helpers -------------------------------------------------------------------------
 
     def _rotation_function(self) -> str:
-        if not self._settings.rotation_function_arn:
-            raise ConfigurationError("ROTATION_FUNCTION_ARN must be set")
-        return self._settings.rotation_function_arn
+        if not self.settings.rotation_function_arn:
+            raise ConfigurationError("ROTATION_FUNCTION_ARN must be set to issue or rotate keys")
+        return self.settings.rotation_function_arn
 
     def _create_secret(self, request: IssueRequest) -> tuple[ApiKeyRecord, str]:
         for _ in range(KEY_ID_ATTEMPTS):
             record = ApiKeyRecord.issue(request.principal, request.scopes)
             try:
-                created = self._client.create_secret(
-                    Name=api_key_secret_name(self._settings.api_key_secret_prefix, record.key_id),
-                    SecretString=record.to_secret_string(),
-                    Description=f"Workflow API key {record.key_id} of {request.principal}",
-                )
-            except ClientError as error:
-                if _code(error) == "ResourceExistsException":
-                    continue  # the id is taken (or awaits deletion): draw another
-                raise BackendError(_code(error)) from error
-            except BotoCoreError as error:
-                raise BackendError("secrets_unavailable") from error
+                with _translated(ResourceExistsException=_KeyIdTakenError):
+                    created = self._client.create_secret(
+                        Name=api_key_secret_name(
+                            self.settings.api_key_secret_prefix, record.key_id
+                        ),
+                        SecretString=record.to_secret_string(),
+                        Description=f"Workflow API key {record.key_id} of {request.principal}",
+                    )
+            except _KeyIdTakenError:
+                continue  # the id is taken (or awaits deletion): draw another
             return record, created["ARN"]
-        raise BackendError("key_id_exhausted")
+        raise KeyStoreFailedError("no free key id")
 
     def _discard(self, arn: str) -> None:
         try:
-            self._client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
-        except (ClientError, BotoCoreError):
+            with _translated():
+                self._client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+        except (KeyStoreBusyError, KeyStoreFailedError):
             # Never handed out and never rotated: an orphan to clean up, not a usable key.
             logger.error("api key secret left behind", secret_arn=arn)
 
     def _describe(self, key_id: str) -> Any:
-        name = api_key_secret_name(self._settings.api_key_secret_prefix, key_id)
-        try:
+        name = api_key_secret_name(self.settings.api_key_secret_prefix, key_id)
+        with _translated(ResourceNotFoundException=UnknownKeyError):
             metadata = self._client.describe_secret(SecretId=name)
-        except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
-                raise KeyNotFoundError("unknown_key") from None
-            raise BackendError(_code(error)) from error
-        except BotoCoreError as error:
-            raise BackendError("secrets_unavailable") from error
         if metadata.get("DeletedDate"):
-            raise KeyNotFoundError("deleted_key")  # revoked earlier: unknown to the authorizer
+            # Revoked earlier: unknown to the authorizer, and so here.
+            raise UnknownKeyError(f"key {key_id} is scheduled for deletion")
         return metadata
+
+
+class _KeyIdTakenError(Exception):
+    """create_secret found the name taken."""
+
+
+def _parse_record(secret_string: object, key_id: str) -> ApiKeyRecord:
+    try:
+        record = ApiKeyRecord.parse(secret_string if isinstance(secret_string, str) else "")
+    except SecretFormatError:
+        raise KeyStoreFailedError(f"secret of key {key_id} is malformed") from None
+    if record.key_id != key_id:
+        raise KeyStoreFailedError(f"secret of key {key_id} holds another key")
+    return record
 
 
 def _rotation_in_progress(versions: Mapping[str, Sequence[str]]) -> bool:
@@ -374,20 +382,40 @@ def _rotation_in_progress(versions: Mapping[str, Sequence[str]]) -> bool:
     return any(PENDING in stages and CURRENT not in stages for stages in versions.values())
 
 
-def _code(error: ClientError | BotoCoreError, default: str = "secrets_unavailable") -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or default)
-    return default
+@contextmanager
+def _translated(**known: type[Exception]) -> Iterator[None]:
+    """Turn botocore errors into domain errors; nothing from botocore leaves this module.
+
+    `known` maps a Secrets Manager error code to the error it means for this call. Other codes
+    become 503 (retryable) or 502; an unreachable endpoint is 503.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - import cost
+
+    try:
+        yield
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in known:
+            raise known[code](f"Secrets Manager {code}") from exc
+        if code in _RETRYABLE_CODES:
+            raise KeyStoreBusyError(f"Secrets Manager {code}") from exc
+        raise KeyStoreFailedError(f"Secrets Manager {code}") from exc
+    except BotoCoreError as exc:
+        raise KeyStoreBusyError(f"Secrets Manager unreachable: {type(exc).__name__}") from exc
 
 
-def _audit(message: str, metric: str, actor: Caller, key_id: str, **fields: Any) -> None:
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-    logger.info(
-        message,
-        audit=True,
-        actor=actor.principal,
-        actor_scheme=actor.scheme,
-        actor_client_id=actor.client_id,
-        key_id=key_id,
-        **fields,
+def new_client() -> SecretsManagerClient:
+    """A Secrets Manager client with short timeouts; boto3 is imported on first use."""
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(
+        connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
     )
+    return boto3.client("secretsmanager", config=config)
+
+
+@functools.cache
+def default_admin() -> ApiKeyAdmin:
+    """The container's admin service, built on first use (tests call `cache_clear()`)."""
+    return ApiKeyAdmin(AdminSettings.from_env(), new_client())

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from functions.create_api_key import app as create_app
-from shared.api_key_admin import AdminSettings, ApiKeyAdmin
+from shared import api_key_admin
 from shared.secret_formats import ApiKeyRecord, parse_api_key
 from shared.settings import AuthorizerSettings
 from tests.integration.admin.admin_support import create_event, invoke, issue
@@ -62,7 +61,7 @@ def test_issues_a_key_with_its_secret_and_rotation_schedule(
 
 def test_rotation_defaults_to_the_configured_days(aws: Aws) -> None:
     answer = issue({"principal": "reporting", "scopes": ["workflow:read"]})
-    assert answer.body["rotateAfterDays"] == create_app.SETTINGS.rotate_after_days == 90
+    assert answer.body["rotateAfterDays"] == api_key_admin.DEFAULT_ROTATE_AFTER_DAYS == 90
     described = aws.sm.describe_secret(SecretId=PREFIX + answer.body["keyId"])
     assert described["RotationRules"]["AutomaticallyAfterDays"] == 90
 
@@ -78,49 +77,66 @@ def test_duplicate_scopes_are_stored_once(aws: Aws) -> None:
 
 
 TOO_MANY_SCOPES = [f"workflow:read:wf-{i}" for i in range(65)]
+SCOPES, PRINCIPAL, DAYS, BODY = (
+    "invalid_scopes",
+    "invalid_principal",
+    "invalid_rotate_after_days",
+    "invalid_body",
+)
 BAD_BODIES: list[Any] = [
-    pytest.param({"principal": "svc", "scopes": ["workflow:everything"]}, id="unknown-scope"),
-    pytest.param({"principal": "svc", "scopes": ["workflow:admin:wf-1"]}, id="narrowed-admin"),
-    pytest.param({"principal": "svc", "scopes": ["workflow:read:bad id"]}, id="bad-workflow-id"),
-    pytest.param({"principal": "svc", "scopes": ["Workflow:Read"]}, id="scope-case"),
-    pytest.param({"principal": "svc", "scopes": "workflow:read"}, id="scopes-not-a-list"),
-    pytest.param({"principal": "svc", "scopes": [1]}, id="scope-not-a-string"),
-    pytest.param({"principal": "svc"}, id="scopes-missing"),
-    pytest.param({"principal": "svc", "scopes": TOO_MANY_SCOPES}, id="too-many-scopes"),
-    pytest.param({"principal": "", "scopes": []}, id="principal-empty"),
-    pytest.param({"principal": "two words", "scopes": []}, id="principal-space"),
-    pytest.param({"principal": "x" * 129, "scopes": []}, id="principal-too-long"),
-    pytest.param({"principal": 7, "scopes": []}, id="principal-not-a-string"),
-    pytest.param({"scopes": []}, id="principal-missing"),
-    pytest.param({"principal": "svc", "scopes": [], "rotateAfterDays": 0}, id="days-zero"),
-    pytest.param({"principal": "svc", "scopes": [], "rotateAfterDays": 1001}, id="days-too-many"),
-    pytest.param({"principal": "svc", "scopes": [], "rotateAfterDays": "30"}, id="days-string"),
-    pytest.param({"principal": "svc", "scopes": [], "rotateAfterDays": True}, id="days-bool"),
-    pytest.param({"principal": "svc", "scopes": [], "admin": True}, id="unknown-field"),
-    pytest.param(["principal", "svc"], id="not-an-object"),
+    pytest.param({"principal": "svc", "scopes": ["workflow:everything"]}, SCOPES, id="unknown"),
+    pytest.param(
+        {"principal": "svc", "scopes": ["workflow:admin:wf-1"]}, SCOPES, id="admin-narrow"
+    ),
+    pytest.param({"principal": "svc", "scopes": ["workflow:read:bad id"]}, SCOPES, id="bad-wf-id"),
+    pytest.param({"principal": "svc", "scopes": ["Workflow:Read"]}, SCOPES, id="scope-case"),
+    pytest.param({"principal": "svc", "scopes": "workflow:read"}, SCOPES, id="scopes-string"),
+    pytest.param({"principal": "svc", "scopes": [1]}, SCOPES, id="scope-not-a-string"),
+    pytest.param({"principal": "svc"}, SCOPES, id="scopes-missing"),
+    pytest.param({"principal": "svc", "scopes": TOO_MANY_SCOPES}, SCOPES, id="too-many-scopes"),
+    pytest.param({"principal": "", "scopes": []}, PRINCIPAL, id="principal-empty"),
+    pytest.param({"principal": "two words", "scopes": []}, PRINCIPAL, id="principal-space"),
+    pytest.param({"principal": "x" * 129, "scopes": []}, PRINCIPAL, id="principal-too-long"),
+    pytest.param({"principal": 7, "scopes": []}, PRINCIPAL, id="principal-not-a-string"),
+    pytest.param({"scopes": []}, PRINCIPAL, id="principal-missing"),
+    pytest.param({"principal": "svc", "scopes": [], "rotateAfterDays": 0}, DAYS, id="days-zero"),
+    pytest.param({"principal": "s", "scopes": [], "rotateAfterDays": 1001}, DAYS, id="days-many"),
+    pytest.param({"principal": "s", "scopes": [], "rotateAfterDays": "30"}, DAYS, id="days-str"),
+    pytest.param({"principal": "s", "scopes": [], "rotateAfterDays": True}, DAYS, id="days-bool"),
+    pytest.param({"principal": "svc", "scopes": [], "admin": True}, BODY, id="unknown-field"),
+    pytest.param(["principal", "svc"], BODY, id="not-an-object"),
 ]
 
 
-@pytest.mark.parametrize("body", BAD_BODIES)
-def test_invalid_input_is_400_and_creates_nothing(aws: Aws, body: Any) -> None:
+@pytest.mark.parametrize(("body", "code"), BAD_BODIES)
+def test_invalid_input_is_400_and_creates_nothing(aws: Aws, body: Any, code: str) -> None:
     """(The sample event `invalid-scope.json` is replayed in test_event_replay.py.)"""
     answer = invoke("create_api_key", create_event(body))
-    assert (answer.status, answer.body) == (400, {"message": "Bad Request"})
+    assert (answer.status, answer.body["error"]) == (400, code)
     assert _secret_names(aws) == []
 
 
-@pytest.mark.parametrize("raw", ["", "{not json", "null"])
+@pytest.mark.parametrize("raw", ["", "{not json", "null", '{"principal": NaN}'])
 def test_a_missing_or_malformed_body_is_400(aws: Aws, raw: str) -> None:
     event = create_event()
     event["body"] = raw or None
     answer = invoke("create_api_key", event)
-    assert (answer.status, answer.body) == (400, {"message": "Bad Request"})
+    assert (answer.status, answer.body["error"]) == (400, "invalid_body")
+    assert _secret_names(aws) == []
+
+
+def test_a_body_not_declared_json_is_415(aws: Aws) -> None:
+    event = create_event()
+    event["headers"]["Content-Type"] = "text/plain"
+    event["multiValueHeaders"]["Content-Type"] = ["text/plain"]
+    assert invoke("create_api_key", event).status == 415
+    assert _secret_names(aws) == []
 
 
 @pytest.mark.parametrize("scopes", ["workflow:read", "workflow:trigger workflow:read", ""])
 def test_a_caller_without_admin_is_403(aws: Aws, scopes: str) -> None:
     answer = invoke("create_api_key", create_event(scopes=scopes))
-    assert (answer.status, answer.body) == (403, {"message": "Forbidden"})
+    assert (answer.status, answer.body["error"]) == (403, "forbidden")
     assert _secret_names(aws) == []
 
 
@@ -128,7 +144,7 @@ def test_a_caller_without_admin_is_403(aws: Aws, scopes: str) -> None:
 def test_a_scheme_the_route_does_not_take_is_403(aws: Aws, scheme: str) -> None:
     """Only bearer tokens reach admin routes; an API key holding workflow:admin does not."""
     answer = invoke("create_api_key", create_event(scheme=scheme, key_id="demokey000000001"))
-    assert (answer.status, answer.body) == (403, {"message": "Forbidden"})
+    assert (answer.status, answer.body["error"]) == (403, "forbidden")
     assert _secret_names(aws) == []
 
 
@@ -139,19 +155,17 @@ def test_both_bearer_schemes_may_issue(aws: Aws, scheme: str) -> None:
 
 def test_no_authorizer_context_fails_closed(aws: Aws) -> None:
     answer = invoke("create_api_key", create_event(no_authorizer=True))
-    assert (answer.status, answer.body) == (500, {"message": "Internal Server Error"})
+    assert (answer.status, answer.body["error"]) == (403, "forbidden")
     assert _secret_names(aws) == []
 
 
 def test_a_failed_schedule_takes_the_key_back(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     """A key is never handed out without its rotation schedule."""
-    settings = AdminSettings(
-        api_key_secret_prefix=PREFIX,
-        rotation_function_arn="arn:aws:lambda:us-east-1:123456789012:function:does-not-exist",
-    )
-    monkeypatch.setattr(create_app.ADMIN, "instance", ApiKeyAdmin(aws.sm, settings))
+    missing = "arn:aws:lambda:us-east-1:123456789012:function:does-not-exist"
+    monkeypatch.setenv("ROTATION_FUNCTION_ARN", missing)
+    api_key_admin.default_admin.cache_clear()
     answer = invoke("create_api_key", create_event())
-    assert (answer.status, answer.body) == (500, {"message": "Internal Server Error"})
+    assert (answer.status, answer.body["error"]) == (502, "upstream_error")
     assert _secret_names(aws) == []
 
 
@@ -159,10 +173,10 @@ def test_the_issue_is_audited_and_the_key_never_logged(
     aws: Aws, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     answer = issue()
-    (audit,) = [r for r in caplog.records if r.getMessage() == "api key issued"]
-    assert audit.__dict__["actor"] == "ops-admin"
-    assert audit.__dict__["key_id"] == answer.body["keyId"]
-    assert audit.__dict__["principal"] == "billing-service"
+    (audit,) = [r for r in caplog.records if r.__dict__.get("action") == "api_key.issued"]
+    assert audit.__dict__["principal"] == "ops-admin"  # who
+    assert audit.__dict__["api_key_id"] == answer.body["keyId"]  # which key
+    assert audit.__dict__["api_key_principal"] == "billing-service"
     secret_part = answer.body["apiKey"].rsplit("_", 1)[1]
     logged = capsys.readouterr().out + "".join(repr(r.__dict__) for r in caplog.records)
     assert secret_part not in logged

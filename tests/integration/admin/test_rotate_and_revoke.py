@@ -85,7 +85,7 @@ def test_rotate_now_while_a_rotation_runs_is_409(aws: Aws, key: tuple[str, str])
     assert first.status == 202
     run_step("createSecret", PREFIX + key_id, first.body["versionId"])
     again = invoke("rotate_api_key", rotate_event(key_id))
-    assert (again.status, again.body) == (409, {"message": "Conflict"})
+    assert (again.status, again.body["error"]) == (409, "rotation_in_progress")
     # Once that rotation finished, another may start.
     for step in STEPS[1:]:
         run_step(step, PREFIX + key_id, first.body["versionId"])
@@ -97,8 +97,8 @@ def test_rotate_now_audits_who_rotated_which_key(
 ) -> None:
     key_id, _ = key
     invoke("rotate_api_key", rotate_event(key_id, principal="alice", principalId="alice"))
-    (audit,) = [r for r in caplog.records if r.getMessage() == "api key rotation started"]
-    assert (audit.__dict__["actor"], audit.__dict__["key_id"]) == ("alice", key_id)
+    (audit,) = [r for r in caplog.records if r.__dict__.get("action") == "api_key.rotation_started"]
+    assert (audit.__dict__["principal"], audit.__dict__["api_key_id"]) == ("alice", key_id)
 
 
 # -- revoke -------------------------------------------------------------------------------
@@ -194,8 +194,8 @@ def test_revoke_audits_who_revoked_which_key(
 ) -> None:
     key_id, value = key
     invoke("revoke_api_key", revoke_event(key_id))
-    (audit,) = [r for r in caplog.records if r.getMessage() == "api key revoked"]
-    assert (audit.__dict__["actor"], audit.__dict__["key_id"]) == ("ops-admin", key_id)
+    (audit,) = [r for r in caplog.records if r.__dict__.get("action") == "api_key.revoked"]
+    assert (audit.__dict__["principal"], audit.__dict__["api_key_id"]) == ("ops-admin", key_id)
     assert value.rsplit("_", 1)[1] not in "".join(repr(r.__dict__) for r in caplog.records)
 
 
@@ -206,7 +206,7 @@ def test_revoke_audits_who_revoked_which_key(
 def test_unknown_key_is_404(aws: Aws, function: str) -> None:
     event = (rotate_event if function == "rotate_api_key" else revoke_event)(UNKNOWN_KEY_ID)
     answer = invoke(function, event)
-    assert (answer.status, answer.body) == (404, {"message": "Not Found"})
+    assert (answer.status, answer.body["error"]) == (404, "unknown_key")
 
 
 @pytest.mark.parametrize("function", ["rotate_api_key", "revoke_api_key"])
@@ -214,7 +214,7 @@ def test_unknown_key_is_404(aws: Aws, function: str) -> None:
 def test_malformed_key_id_is_400(aws: Aws, function: str, key_id: str) -> None:
     event = (rotate_event if function == "rotate_api_key" else revoke_event)(key_id)
     answer = invoke(function, event)
-    assert (answer.status, answer.body) == (400, {"message": "Bad Request"})
+    assert (answer.status, answer.body["error"]) == (400, "invalid_key_id")
 
 
 @pytest.mark.parametrize("function", ["rotate_api_key", "revoke_api_key"])
@@ -225,13 +225,13 @@ def test_a_caller_without_admin_is_403_and_changes_nothing(
     before = versions(aws, PREFIX + key_id)
     make = rotate_event if function == "rotate_api_key" else revoke_event
     answer = invoke(function, make(key_id, scopes="workflow:trigger workflow:read"))
-    assert (answer.status, answer.body) == (403, {"message": "Forbidden"})
+    assert (answer.status, answer.body["error"]) == (403, "forbidden")
     assert versions(aws, PREFIX + key_id) == before
     assert aws.sm.describe_secret(SecretId=PREFIX + key_id).get("DeletedDate") is None
 
 
 @pytest.mark.parametrize("function", ["rotate_api_key", "revoke_api_key"])
-def test_secrets_manager_down_is_a_generic_500(
+def test_secrets_manager_down_is_503_retry_later(
     aws: Aws, key: tuple[str, str], function: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from botocore.exceptions import EndpointConnectionError  # noqa: PLC0415
@@ -243,4 +243,5 @@ def test_secrets_manager_down_is_a_generic_500(
     key_id, _ = key
     make = rotate_event if function == "rotate_api_key" else revoke_event
     answer = invoke(function, make(key_id))
-    assert (answer.status, answer.body) == (500, {"message": "Internal Server Error"})
+    assert (answer.status, answer.body["error"]) == (503, "service_unavailable")
+    assert answer.headers["Retry-After"]
