@@ -28,6 +28,9 @@ from shared.settings import AuthorizerSettings
 
 NEGATIVE_CACHE_SECONDS = 60.0
 NEGATIVE_CACHE_SIZE = 10_000
+#: Least time between two re-reads of one key's secret forced by a value matching neither
+#: cached version.
+FORCED_REFRESH_SECONDS = 1.0
 
 
 def match_api_key(presented: str, record: ApiKeyRecord) -> bool:
@@ -69,6 +72,29 @@ class NegativeCache:
                 self._entries.popitem(last=False)
 
 
+class Cooldown:
+    """At most one event per key per `interval` seconds, remembering a bounded number of keys."""
+
+    def __init__(
+        self, interval: float, size: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._interval, self._size, self._clock = interval, size, clock
+        self._last: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self._interval:
+                return False
+            self._last[key] = now
+            self._last.move_to_end(key)
+            while len(self._last) > self._size:
+                self._last.popitem(last=False)
+            return True
+
+
 class ApiKeyVerifier:
     def __init__(
         self,
@@ -85,6 +111,7 @@ class ApiKeyVerifier:
             if negative is None
             else negative
         )
+        self._forced_refreshes = Cooldown(FORCED_REFRESH_SECONDS, NEGATIVE_CACHE_SIZE)
 
     def verify(self, presented: str) -> VerifiedApiKey:
         key_id = parse_api_key(presented)
@@ -93,7 +120,18 @@ class ApiKeyVerifier:
         if key_id in self.negative:
             raise CredentialError("unknown_key")
         name = api_key_secret_name(self._settings.api_key_secret_prefix, key_id)
-        current_version = self._store.get(name, CURRENT)
+        try:
+            return self._verify(presented, key_id, name, refresh=False)
+        except CredentialError as error:
+            # A value matching neither cached version may be the one a rotation just made
+            # current: re-read once, at most once per FORCED_REFRESH_SECONDS per key, so that
+            # no caller is refused right after a rotation and guessing costs bounded reads.
+            if error.reason != "bad_key" or not self._forced_refreshes.allow(key_id):
+                raise
+            return self._verify(presented, key_id, name, refresh=True)
+
+    def _verify(self, presented: str, key_id: str, name: str, *, refresh: bool) -> VerifiedApiKey:
+        current_version = self._store.get(name, CURRENT, refresh=refresh)
         if current_version is None:
             self.negative.add(key_id)
             raise CredentialError("unknown_key")
@@ -102,7 +140,7 @@ class ApiKeyVerifier:
             raise CredentialError("revoked")  # also revokes AWSPREVIOUS (SPEC)
         if match_api_key(presented, current):
             return VerifiedApiKey(key_id, current, previous=False)
-        previous_version = self._store.get(name, PREVIOUS)
+        previous_version = self._store.get(name, PREVIOUS, refresh=refresh)
         if previous_version is None:
             raise CredentialError("bad_key")
         previous = _record(previous_version, key_id)

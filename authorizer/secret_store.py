@@ -80,10 +80,6 @@ class SecretStore:
                 self._entries.popitem(last=False)
         return version
 
-    def fetched_at(self, secret_id: str, stage: str) -> float | None:
-        cached = self._entries.get((secret_id, stage))
-        return cached[0] if cached else None
-
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

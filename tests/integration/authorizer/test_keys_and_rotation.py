@@ -81,6 +81,17 @@ def test_wrong_secret_for_a_known_key_id(authz: Authorizer, aws: Secrets) -> Non
     assert_unauthorized(authz, internal(new_api_key(record.key_id)))
 
 
+def test_wrong_values_for_a_known_key_force_at_most_one_reread_per_second(
+    authz: Authorizer, aws: Secrets, counting: CountingClient
+) -> None:
+    record = ApiKeyRecord.issue("billing", [])
+    aws.put_api_key(record)
+    for _ in range(20):
+        assert_unauthorized(authz, internal(new_api_key(record.key_id)))
+    # One read of each label, then one forced re-read of each: the rest come from the cache.
+    assert len(counting.calls) == 4
+
+
 def test_revoked_key_refused_and_revokes_its_previous_value(
     authz: Authorizer, aws: Secrets
 ) -> None:

@@ -141,24 +141,29 @@ class TestIam:
         assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
 
     @pytest.mark.parametrize(
-        "function", ["CreateApiKeyFunction", "RotateApiKeyFunction", "RevokeApiKeyFunction"]
-    )
-    def test_admin_functions_manage_only_api_key_secrets(
-        self, translated: dict[str, Any], function: str
+        ("function", "actions", "invokes_rotation"),
+        [
+            ("CreateApiKeyFunction", {"CreateSecret", "RotateSecret", "DeleteSecret"}, True),
+            ("RotateApiKeyFunction", {"DescribeSecret", "RotateSecret"}, True),
+            (
+                "RevokeApiKeyFunction",
+                {"DescribeSecret", "GetSecretValue", "PutSecretValue", "UpdateSecretVersionStage",
+                 "CancelRotateSecret", "DeleteSecret"},
+                False,
+            ),
+        ],
+    )  # fmt: skip
+    def test_admin_functions_get_exactly_the_calls_they_make_on_api_key_secrets(
+        self, translated: dict[str, Any], function: str, actions: set[str], invokes_rotation: bool
     ) -> None:
         grants = _grants(translated, f"{function}Role")
         secret_grants = {(a, r) for a, r in grants if a.startswith("secretsmanager:")}
-        assert {r for _, r in secret_grants} == {str(SECRET_PREFIX_ARN)}
-        assert {a for a, _ in secret_grants} >= {
-            "secretsmanager:CreateSecret",
-            "secretsmanager:RotateSecret",
-            "secretsmanager:DeleteSecret",
-        }
-        assert grants - secret_grants == {
-            ("lambda:InvokeFunction", str({"Fn::GetAtt": ["RotateSecretFunction", "Arn"]}))
-        }
+        assert secret_grants == {(f"secretsmanager:{a}", str(SECRET_PREFIX_ARN)) for a in actions}
+        rotation_arn = {"Fn::GetAtt": ["RotateSecretFunction", "Arn"]}
+        expected = {("lambda:InvokeFunction", str(rotation_arn))} if invokes_rotation else set()
+        assert grants - secret_grants == expected
         env = _lambda_functions(translated)[function]["Environment"]["Variables"]
-        assert env["ROTATION_FUNCTION_ARN"] == {"Fn::GetAtt": ["RotateSecretFunction", "Arn"]}
+        assert ("ROTATION_FUNCTION_ARN" in env) is invokes_rotation
 
 
 class TestFunctions:
