@@ -111,6 +111,11 @@ def demo_client(scope: str = f"{READ} {TRIGGER}") -> OidcClient:
     return OidcClient(DEMO_CLIENT_ID, secrets.token_urlsafe(24), scope)
 
 
+def short_lived_client(ttl: int = 2) -> OidcClient:
+    """A second client whose tokens expire in seconds (to see an expired token refused)."""
+    return OidcClient(f"{DEMO_CLIENT_ID}-short-lived", secrets.token_urlsafe(24), READ, ttl)
+
+
 def command(config_file: Path) -> list[str]:
     node = node_binary()
     if node is None:

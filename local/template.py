@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from local.cfn import Resolver, TemplateError
@@ -18,6 +18,8 @@ SERVERLESS_API = "AWS::Serverless::Api"
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 #: API Gateway's default authorizer result TTL when `ReauthorizeEvery` is not given.
 DEFAULT_TTL_SECONDS = 300
+#: Where function modules are imported from: the repository root (on `sys.path`).
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,9 @@ class ApiSpec:
     binary_media_types: tuple[str, ...] = ()
 
 
-def read_api(template: Mapping[str, Any], resolver: Resolver, root: Path) -> ApiSpec:
+def read_api(
+    template: Mapping[str, Any], resolver: Resolver, template_dir: Path, root: Path = REPO_ROOT
+) -> ApiSpec:
     """The one REST API of the template, with everything the local gateway needs."""
     resources: Mapping[str, Any] = template["Resources"]
     apis = [name for name, res in resources.items() if res.get("Type") == SERVERLESS_API]
@@ -88,7 +92,9 @@ def read_api(template: Mapping[str, Any], resolver: Resolver, root: Path) -> Api
         if res.get("Type") != SERVERLESS_FUNCTION:
             continue
         props = res.get("Properties") or {}
-        functions[logical_id] = _function(logical_id, props, globals_fn, resolver, root)
+        functions[logical_id] = _function(
+            logical_id, props, globals_fn, resolver, template_dir, root
+        )
         for event in (props.get("Events") or {}).values():
             if event.get("Type") != "Api":
                 continue
@@ -135,6 +141,7 @@ def _function(
     props: Mapping[str, Any],
     globals_fn: Mapping[str, Any],
     resolver: Resolver,
+    template_dir: Path,
     root: Path,
 ) -> FunctionSpec:
     code_uri = str(props.get("CodeUri", globals_fn.get("CodeUri", ".")))
@@ -142,12 +149,15 @@ def _function(
     module, _, attribute = handler.rpartition(".")
     if not module or not attribute:
         raise TemplateError(f"{logical_id}: Handler {handler!r} is not <module>.<function>")
-    base = PurePosixPath(code_uri)
-    if base.is_absolute() or ".." in base.parts:
-        raise TemplateError(f"{logical_id}: CodeUri must be a folder inside the repository")
-    if not (root / base).is_dir():
+    # SAM reads CodeUri relative to the template; Python imports relative to the repository.
+    folder = (template_dir / code_uri).resolve()
+    if not folder.is_dir():
         raise TemplateError(f"{logical_id}: CodeUri {code_uri} is not a folder")
-    dotted = ".".join([*base.parts, *module.split("/")]).strip(".")
+    try:
+        parts = folder.relative_to(root.resolve()).parts
+    except ValueError:
+        raise TemplateError(f"{logical_id}: CodeUri must be inside the repository") from None
+    dotted = ".".join([*parts, *module.split("/")]).strip(".")
     env: dict[str, str] = {}
     for source in (globals_fn, props):
         variables = (source.get("Environment") or {}).get("Variables") or {}
