@@ -25,10 +25,9 @@ from types import FrameType
 from typing import IO, Any
 
 from local import oidc_provider
-from local.cfn import load_template
+from local.cfn import TemplateError, load_template
 from local.deployment import ALL_FUNCTIONS, Deployment
 from local.seed import create_secrets, create_state_machines
-from local.cfn import TemplateError
 from local.template import ApiSpec, read_api
 from shared.scopes import READ, TRIGGER
 from wfctl import api_keys, tokens
@@ -178,7 +177,9 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
     template = load_template(template_path)
     deployment = Deployment(region=REGION)
     resolver = deployment.resolver(template)
-    created = create_secrets(template, resolver, session.client("secretsmanager", endpoint_url=endpoint))
+    created = create_secrets(
+        template, resolver, session.client("secretsmanager", endpoint_url=endpoint)
+    )
     resolver.resources.update(created)
     machines = create_state_machines(
         template,
@@ -215,7 +216,10 @@ class Credentials:
 
 
 def demo_credentials(
-    stack: LocalStack, env: Mapping[str, str], moto_port: int, oauth: oidc_provider.OidcConfig | None
+    stack: LocalStack,
+    env: Mapping[str, str],
+    moto_port: int,
+    oauth: oidc_provider.OidcConfig | None,
 ) -> Credentials:
     import boto3  # noqa: PLC0415
 
@@ -330,12 +334,12 @@ def instructions(
         f"curl -s {base}/api/automate {bearer}",
         f'curl -s {base}/api/secure-automate -H "Authorization: Bearer $OAUTH_TOKEN"',
         f"curl -s -X POST {base}/api/trigger {bearer} {json_type} "
-        f"-d '{{\"workflowId\": \"{workflow}\", \"input\": {{\"hello\": \"world\"}}}}'",
+        f'-d \'{{"workflowId": "{workflow}", "input": {{"hello": "world"}}}}\'',
         f'curl -s {base}/api/internal -H "X-Api-Key: $API_KEY"',
         "",
         "# A workflow run (the same Idempotency-Key returns the same run) and its status:",
         f"curl -s -X POST {base}/api/workflows/{workflow}/runs {bearer} {json_type} "
-        f"-H 'Idempotency-Key: {DEMO_IDEMPOTENCY_KEY}' -d '{{\"input\": {{\"hello\": \"world\"}}}}'",
+        f'-H \'Idempotency-Key: {DEMO_IDEMPOTENCY_KEY}\' -d \'{{"input": {{"hello": "world"}}}}\'',
     ]
     run_id = (run or {}).get("runId")
     if run_id:
@@ -426,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
             authorizer_env.update(_parse_env(args.authorizer_env))
             stack = with_environment(
-                stack, {name: authorizer_env for name in stack.authorizer_functions}
+                stack, dict.fromkeys(stack.authorizer_functions, authorizer_env)
             )
             deployment_file = workdir / "deployment.json"
             deployment_file.write_text(json.dumps(stack.deployment.to_json(), indent=2))

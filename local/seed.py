@@ -114,7 +114,9 @@ def create_state_machines(
         props = res.get("Properties") or {}
         name = str(
             resolver.resolve(
-                props.get("Name", props.get("StateMachineName", f"{resolver.stack_name}-{logical_id}"))
+                props.get(
+                    "Name", props.get("StateMachineName", f"{resolver.stack_name}-{logical_id}")
+                )
             )
         )
         kind = str(resolver.resolve(props.get("Type", props.get("StateMachineType", "STANDARD"))))

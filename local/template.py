@@ -130,8 +130,8 @@ def read_api(
         functions=functions,
         gateway_responses=responses,
         binary_media_types=tuple(
-            str(item).replace("~1", "/") for item in resolver.resolve(api.get("BinaryMediaTypes"))
-            or ()
+            str(item).replace("~1", "/")
+            for item in resolver.resolve(api.get("BinaryMediaTypes")) or ()
         ),
     )
 
@@ -197,7 +197,8 @@ def _gateway_response(spec: Mapping[str, Any], resolver: Resolver) -> GatewayRes
         status=int(resolver.resolve(status)) if status is not None else None,
         headers=headers,
         templates={
-            str(k): str(v) for k, v in (resolver.resolve(spec.get("ResponseTemplates")) or {}).items()
+            str(k): str(v)
+            for k, v in (resolver.resolve(spec.get("ResponseTemplates")) or {}).items()
         },
     )
 

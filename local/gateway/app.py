@@ -17,14 +17,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from local.gateway.cache import ResultCache
 from local.gateway.events import (
     ApiIdentity,
     HttpRequest,
     HttpResponse,
-    MalformedProxyResponseError,
     authorizer_context,
     authorizer_event,
     json_body,
@@ -45,7 +44,11 @@ DEBUG_PREFIX = "/__local/"
 #: Built-in Gateway Responses: status, message, `x-amzn-ErrorType`.
 _BUILT_IN: dict[str, tuple[int, str | None, str]] = {
     "UNAUTHORIZED": (401, "Unauthorized", "UnauthorizedException"),
-    "ACCESS_DENIED": (403, "User is not authorized to access this resource", "AccessDeniedException"),
+    "ACCESS_DENIED": (
+        403,
+        "User is not authorized to access this resource",
+        "AccessDeniedException",
+    ),
     "AUTHORIZER_CONFIGURATION_ERROR": (500, None, "AuthorizerConfigurationException"),
     "MISSING_AUTHENTICATION_TOKEN": (
         403,
@@ -56,11 +59,10 @@ _BUILT_IN: dict[str, tuple[int, str | None, str]] = {
 EXPLICIT_DENY_MESSAGE = "User is not authorized to access this resource with an explicit deny"
 
 
-class Invocable:
+class Invocable(Protocol):
     """Anything that runs a Lambda event (a `LocalFunction`, or a fake in unit tests)."""
 
-    def invoke(self, event: dict[str, Any]) -> Any:  # pragma: no cover - interface
-        raise NotImplementedError
+    def invoke(self, event: dict[str, Any]) -> Any: ...
 
 
 @dataclass(slots=True)
@@ -137,7 +139,7 @@ class Gateway:
         route, params = found
         authorizer: dict[str, Any] | None = None
         if route.authorizer is not None:
-            outcome = self._authorize(request, route, params)
+            outcome = self._authorize(request, route.authorizer, route, params)
             if isinstance(outcome, HttpResponse):
                 return outcome
             authorizer = outcome
@@ -147,12 +149,15 @@ class Gateway:
         try:
             result = self.functions[route.function].invoke(event)
             response = map_proxy_response(result)
-        except (Exception, MalformedProxyResponseError):
+        except Exception:  # includes MalformedProxyResponseError
             # API Gateway answers a failed or malformed Lambda proxy call with a fixed 502.
             return _with_request_id(
                 HttpResponse(
                     502,
-                    [("Content-Type", "application/json"), ("x-amzn-ErrorType", "InternalServerErrorException")],
+                    [
+                        ("Content-Type", "application/json"),
+                        ("x-amzn-ErrorType", "InternalServerErrorException"),
+                    ],
                     json_body({"message": "Internal server error"}),
                 ),
                 request,
@@ -160,10 +165,9 @@ class Gateway:
         return _with_request_id(response, request)
 
     def _authorize(
-        self, request: HttpRequest, route: RouteSpec, params: dict[str, str]
+        self, request: HttpRequest, authorizer: str, route: RouteSpec, params: dict[str, str]
     ) -> dict[str, Any] | HttpResponse:
-        assert route.authorizer is not None
-        spec = self.api.authorizers[route.authorizer]
+        spec = self.api.authorizers[authorizer]
         identity: list[str] = []
         for header in spec.identity_headers:
             values = request.header_values(header)
@@ -193,7 +197,9 @@ class Gateway:
             except MalformedOutputError:
                 return self.gateway_response("AUTHORIZER_CONFIGURATION_ERROR", request)
             self.cache.put(spec.name, key, output, spec.ttl_seconds)
-        decision = evaluate(output.statements, self.identity.method_arn(request.method, request.path))
+        decision = evaluate(
+            output.statements, self.identity.method_arn(request.method, request.path)
+        )
         if decision is Decision.EXPLICIT_DENY:
             return self.gateway_response("ACCESS_DENIED", request, EXPLICIT_DENY_MESSAGE)
         if decision is Decision.IMPLICIT_DENY:

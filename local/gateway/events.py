@@ -61,6 +61,10 @@ class MalformedProxyResponseError(ValueError):
     """The function's answer is not a valid proxy response (API Gateway answers 502)."""
 
 
+def _last(values: list[str]) -> str | None:
+    return values[-1] if values else None
+
+
 def _single(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     return dict(pairs)  # the last value wins, as in API Gateway's single-value maps
 
@@ -112,7 +116,7 @@ def authorizer_event(
     request: HttpRequest, api: ApiIdentity, resource: str, path_parameters: Mapping[str, str]
 ) -> dict[str, Any]:
     """The REQUEST authorizer input: the concrete path in `methodArn`, the stage in the ARN."""
-    user_agent = (request.header_values("User-Agent") or [None])[-1]
+    user_agent = _last(request.header_values("User-Agent"))
     return {
         "type": "REQUEST",
         "methodArn": api.method_arn(request.method, request.path),
@@ -138,7 +142,7 @@ def proxy_event(
     binary: bool,
 ) -> dict[str, Any]:
     """The Lambda proxy integration input, with `requestContext.authorizer` when authorized."""
-    user_agent = (request.header_values("User-Agent") or [None])[-1]
+    user_agent = _last(request.header_values("User-Agent"))
     context = _request_context(request, api, resource, user_agent)
     if authorizer is not None:
         context["authorizer"] = dict(authorizer)

@@ -96,8 +96,7 @@ def _any_match(patterns: object, value: str, *, ignore_case: bool) -> bool:
     if not isinstance(items, list):
         return False
     return any(
-        isinstance(p, str) and _compiled(p, ignore_case).fullmatch(value) is not None
-        for p in items
+        isinstance(p, str) and _compiled(p, ignore_case).fullmatch(value) is not None for p in items
     )
 
 
