@@ -38,9 +38,7 @@ def is_installed() -> bool:
 
 def new_signing_key() -> dict[str, Any]:
     """A private P-256 JWK with a random kid."""
-    jwk: dict[str, Any] = json.loads(
-        ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()))
-    )
+    jwk: dict[str, Any] = json.loads(ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1())))
     jwk.update({"kid": secrets.token_hex(8), "alg": SIGNING_ALG, "use": "sig"})
     return jwk
 
