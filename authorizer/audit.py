@@ -66,3 +66,6 @@ class AuditRecord:
         metrics.add_metric(name=METRIC_FOR[decision], unit=MetricUnit.Count, value=1)
         if reason == "stale_key":
             metrics.add_metric(name=STALE_KEY_METRIC, unit=MetricUnit.Count, value=1)
+        # Flushed here rather than by `@metrics.log_metrics`: exactly one blob per decision,
+        # whichever way the handler exits, with this decision's dimensions only.
+        metrics.flush_metrics()

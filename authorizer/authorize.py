@@ -17,6 +17,7 @@ from authorizer.secret_store import SecretStore
 from shared.observability import logger
 from shared.routes import AuthorizerName, Scheme
 from shared.scopes import ScopeClaimError, parse_scope_claims
+from shared.secret_formats import parse_api_key
 from shared.settings import AuthorizerSettings, ConfigurationError
 
 if TYPE_CHECKING:  # the bearer path's modules import PyJWT; load them only when needed
@@ -38,7 +39,7 @@ class Authorizer:
         jwks: JwksCache | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store or SecretStore(settings.secret_cache_seconds)
+        self.store = SecretStore(settings.secret_cache_seconds) if store is None else store
         self._jwks = jwks
         self.api_keys = ApiKeyVerifier(settings, self.store)
 
@@ -46,7 +47,7 @@ class Authorizer:
     def jwks(self) -> JwksCache:
         from authorizer.jwks import JwksCache  # noqa: PLC0415 - see TYPE_CHECKING above
 
-        return self._jwks or JwksCache(self.settings)
+        return JwksCache(self.settings) if self._jwks is None else self._jwks
 
     @cached_property
     def service_tokens(self) -> ServiceTokenVerifier:
@@ -93,8 +94,8 @@ class Authorizer:
             raise CredentialError("missing_credential")
         if request.route.authorizer is AuthorizerName.API_KEY:
             audit.scheme = Scheme.API_KEY
+            audit.key_id = parse_api_key(request.credential)  # the id is not secret: audit it
             verified = self.api_keys.verify(request.credential)
-            audit.key_id = verified.key_id
             record = verified.record
             audit.principal = record.principal
             context: Context = {"key_id": verified.key_id}

@@ -19,3 +19,29 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The JSON lines the shared Powertools logger writes during the test.
+
+    Its handler holds the `sys.stdout` of import time, which `capsys` does not see; point it
+    at a buffer instead.
+    """
+    from shared.observability import logger  # noqa: PLC0415 - after the environment is set
+
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(buffer)  # type: ignore[attr-defined]
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line]
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
