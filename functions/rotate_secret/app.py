@@ -1,12 +1,114 @@
-"""Placeholder so that `sam build` finds this function's CodeUri; issue 4 replaces it.
+"""Lambda entry point of the Secrets Manager rotation function (SPEC section 6).
 
-It fails closed: nothing is rotated, issued or revoked until the real handler lands.
+Rotates the HS256 signing secret and every API key secret; the logic is `shared.rotation`.
+`testSecret` proves a pending value with the authorizer's own verification code
+(`authorizer.service_tokens.verify_with_key`, `authorizer.api_keys.match_api_key`), so this
+function's package carries the `authorizer` package next to `app.py` (see its Makefile).
+
+A failing step is logged with a stable reason, counted as `RotationFailed` and re-raised:
+Secrets Manager only learns of a failure from the invocation's error, and then retries.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import jwt
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
 
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError("rotate_secret arrives with issue 4")
+from authorizer.api_keys import match_api_key
+from authorizer.errors import CredentialError
+from authorizer.service_tokens import verify_with_key
+from shared.observability import logger, metrics
+from shared.rotation import RotationError, RotationRequest, Rotator
+from shared.secret_formats import ApiKeyRecord, SigningKey
+from shared.settings import AuthorizerSettings
+
+#: The token testSecret signs is valid this long at most (and never longer than the authorizer
+#: accepts, `JWT_MAX_LIFETIME_SECONDS`).
+TEST_TOKEN_SECONDS = 60
+TEST_SUBJECT = "secrets-manager-rotation-test"
+
+# The same settings the authorizer reads (issuer, audience, lifetime, skew), so the test token
+# is held to exactly the rules real tokens are.
+SETTINGS = AuthorizerSettings.from_env()
+
+
+class AuthorizerChecks:
+    """testSecret's proof: the pending value passes the authorizer's own verification code."""
+
+    def __init__(self, settings: AuthorizerSettings) -> None:
+        self._settings = settings
+
+    def signing_key_works(self, key: SigningKey) -> bool:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": TEST_SUBJECT,
+            "iat": now,
+            "exp": now + min(TEST_TOKEN_SECONDS, self._settings.jwt_max_lifetime_seconds),
+        }
+        if self._settings.jwt_issuer:
+            claims["iss"] = self._settings.jwt_issuer
+        if self._settings.jwt_audience:
+            claims["aud"] = self._settings.jwt_audience
+        token = jwt.encode(claims, key.key, algorithm="HS256", headers={"kid": key.kid})
+        try:
+            verify_with_key(token, key, self._settings)
+        except (jwt.PyJWTError, CredentialError):
+            return False
+        return True
+
+    def api_key_works(self, record: ApiKeyRecord) -> bool:
+        return match_api_key(record.api_key, record)
+
+
+_rotator: Rotator | None = None
+
+
+def rotator() -> Rotator:
+    """One per container, created on first use; tests may set `_rotator` beforehand."""
+    global _rotator  # noqa: PLW0603 - the per-container cache of an expensive client
+    if _rotator is None:
+        import boto3  # noqa: PLC0415 - the client is created once, on the first invocation
+
+        _rotator = Rotator(boto3.client("secretsmanager"), AuthorizerChecks(SETTINGS))
+    return _rotator
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
+    token = event.get("ClientRequestToken")
+    try:
+        result = rotator().run(RotationRequest.from_event(event))
+    except Exception as error:  # every failure is counted and re-raised, whatever its kind
+        metrics.add_metric(name="RotationFailed", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "rotation step failed",
+            step=event.get("Step"),
+            secret_id=event.get("SecretId"),
+            version_id=token,
+            reason=_reason(error),
+        )
+        raise
+    metrics.add_metric(name="RotationStep", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "rotation step",
+        step=result.step.value,
+        outcome=result.outcome.value,
+        kind=result.kind.value if result.kind else None,
+        secret_arn=result.secret_arn,
+        version_id=token,
+        public_id=result.public_id,
+    )
+
+
+def _reason(error: Exception) -> str:
+    """A stable code: never the exception's text, which could echo input."""
+    if isinstance(error, RotationError):
+        return error.reason
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "client_error"))
+    return type(error).__name__
