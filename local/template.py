@@ -157,7 +157,7 @@ def _function(
         parts = folder.relative_to(root.resolve()).parts
     except ValueError:
         raise TemplateError(f"{logical_id}: CodeUri must be inside the repository") from None
-    dotted = ".".join([*parts, *module.split("/")]).strip(".")
+    dotted = _module_name(logical_id, root, parts, module)
     env: dict[str, str] = {}
     for source in (globals_fn, props):
         variables = (source.get("Environment") or {}).get("Variables") or {}
@@ -166,6 +166,22 @@ def _function(
             env[name] = resolved if isinstance(resolved, str) else str(resolved)
     timeout = int(resolver.resolve(props.get("Timeout", globals_fn.get("Timeout", 3))))
     return FunctionSpec(logical_id, dotted, attribute, env, timeout)
+
+
+def _module_name(logical_id: str, root: Path, code_parts: tuple[str, ...], module: str) -> str:
+    """The importable name of a handler module, as Lambda would find it after `sam build`.
+
+    `Handler: app.lambda_handler` with `CodeUri: functions/x/` is `functions.x.app`; a handler
+    that names its package (`authorizer.app.lambda_handler`, packaged one level down) is
+    importable as written from the repository root.
+    """
+    relative = module.replace("/", ".")
+    inside = ".".join([*code_parts, relative])
+    for candidate in (inside, relative):
+        path = root.joinpath(*candidate.split("."))
+        if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file():
+            return candidate
+    raise TemplateError(f"{logical_id}: handler module {module!r} not found under its CodeUri")
 
 
 def _authorizer(name: str, spec: Mapping[str, Any], resolver: Resolver) -> AuthorizerSpec:
