@@ -65,8 +65,10 @@ oidc: $(OIDC_STAMP)
 
 # The whole API on loopback: PORT (3000), MOTO_PORT (4566), OIDC_PORT (3001) are configurable.
 PORT ?= 3000
+MOTO_PORT ?= 4566
+OIDC_PORT ?= 3001
 run: install oidc
-	$(BIN)/python -m local.run --port $(PORT)
+	$(BIN)/python -m local.run --port $(PORT) --moto-port $(MOTO_PORT) --oidc-port $(OIDC_PORT)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -27,7 +27,7 @@ from typing import IO, Any
 from local import oidc_provider
 from local.cfn import TemplateError, load_template
 from local.deployment import ALL_FUNCTIONS, Deployment
-from local.seed import create_secrets, create_state_machines
+from local.seed import create_secrets, create_state_machines, register_functions
 from local.template import ApiSpec, read_api
 from shared.scopes import READ, TRIGGER
 from wfctl import api_keys, tokens
@@ -58,6 +58,12 @@ def aws_environment(moto_port: int) -> dict[str, str]:
         }
     )
     return env
+
+
+def port_in_use(port: int) -> bool:
+    with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        return True
+    return False
 
 
 def wait_for_port(port: int, process: subprocess.Popen[Any], name: str) -> None:
@@ -132,7 +138,10 @@ def start_moto(kids: Children, port: int, env: Mapping[str, str], log: IO[Any]) 
     # Without this, executions stay RUNNING forever (TOOLING.md, moto).
     response = requests.post(
         f"http://127.0.0.1:{port}/moto-api/config",
-        json={"stepfunctions": {"execute_state_machine": True}},
+        json={
+            "stepfunctions": {"execute_state_machine": True},
+            "lambda": {"use_docker": False},
+        },
         timeout=5,
     )
     response.raise_for_status()
@@ -181,13 +190,20 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         template, resolver, session.client("secretsmanager", endpoint_url=endpoint)
     )
     resolver.resources.update(created)
+    functions = register_functions(
+        template,
+        resolver,
+        session.client("iam", endpoint_url=endpoint),
+        session.client("lambda", endpoint_url=endpoint),
+    )
+    resolver.resources.update(functions)
     machines = create_state_machines(
         template,
         resolver,
         session.client("stepfunctions", endpoint_url=endpoint),
         template_path.resolve().parent,
     )
-    deployment = Deployment(resources={**created, **machines}, region=REGION)
+    deployment = Deployment(resources={**created, **functions, **machines}, region=REGION)
     api = read_api(template, deployment.resolver(template), template_path.resolve().parent)
     return LocalStack(api, deployment)
 
@@ -293,7 +309,7 @@ def instructions(
     authorizer_env = stack.env_of(sorted(stack.authorizer_functions)[0])
     aws = (
         f"AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} AWS_ACCESS_KEY_ID=local "
-        f"AWS_SECRET_ACCESS_KEY=local AWS_REGION={REGION}"
+        f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION}"
     )
     bearer = '-H "Authorization: Bearer $TOKEN"'
     json_type = "-H 'Content-Type: application/json'"
@@ -400,6 +416,14 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     env = aws_environment(args.moto_port)
     base = f"http://127.0.0.1:{args.port}"
+    busy = [p for p in (args.port, args.moto_port, args.oidc_port) if port_in_use(p)]
+    if busy:
+        # Never talk to someone else's server by mistake (an old run still holding a port).
+        print(
+            f"make run: port(s) {busy} already in use; set PORT, MOTO_PORT, OIDC_PORT",
+            file=sys.stderr,
+        )
+        return 1
     try:
         with children() as kids, open(workdir / "moto.log", "w") as moto_log:
             start_moto(kids, args.moto_port, env, moto_log)

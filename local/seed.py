@@ -7,9 +7,11 @@ drift from the deployed stack. Secret values are generated here, like CloudForma
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import string
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,3 +131,54 @@ def create_state_machines(
         # `Ref` of a state machine is its ARN; `Fn::GetAtt .Name` its name.
         created[logical_id] = Physical(arn, {"Arn": arn, "Name": name})
     return created
+
+
+def register_functions(
+    template: Mapping[str, Any], resolver: Resolver, iam: Any, lambda_client: Any
+) -> dict[str, Physical]:
+    """Register every function with moto's Lambda, code-less, under its local name.
+
+    Nothing runs there (the gateway runs the functions in-process); it exists so that calls
+    naming a function by ARN are accepted, e.g. `RotateSecret` with the rotation function when
+    the admin API issues a key. moto cannot execute it without Docker, so a rotation started
+    through Secrets Manager does not run locally (`python -m wfctl api-keys rotate` does).
+    """
+    role = iam.create_role(
+        RoleName=f"{resolver.stack_name}-lambda",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    created: dict[str, Physical] = {}
+    for logical_id, res in template["Resources"].items():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        name = f"{resolver.stack_name}-{logical_id}"
+        arn = lambda_client.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role,
+            Handler="app.lambda_handler",
+            Code={"ZipFile": _STUB_ZIP},
+        )["FunctionArn"]
+        created[logical_id] = Physical(name, {"Arn": arn})
+    return created
+
+
+def _stub_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+_STUB_ZIP = _stub_zip()
