@@ -87,7 +87,15 @@ class Children:
         self, name: str, argv: list[str], env: Mapping[str, str], output: IO[Any] | None
     ) -> subprocess.Popen[Any]:
         process = subprocess.Popen(
-            argv, env=dict(env), cwd=ROOT, stdout=output, stderr=output, stdin=subprocess.DEVNULL
+            argv,
+            env=dict(env),
+            cwd=ROOT,
+            stdout=output,
+            stderr=output,
+            stdin=subprocess.DEVNULL,
+            # Own process group: Ctrl-C reaches this run only, which then stops the children
+            # in order (gateway first, moto last) instead of all of them racing.
+            process_group=0,
         )
         self.processes.append((name, process))
         return process
