@@ -502,6 +502,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _rotation_function_arn(stack: LocalStack) -> str | None:
+    function = stack.function_for("POST", "/api/admin/api-keys")
+    return stack.env_of(function).get("ROTATION_FUNCTION_ARN") if function else None
+
+
 def write_state(
     path: Path,
     args: argparse.Namespace,
@@ -523,6 +528,7 @@ def write_state(
         "jwt_issuer": authorizer_env.get("JWT_ISSUER"),
         "jwt_audience": authorizer_env.get("JWT_AUDIENCE"),
         "workflow": workflow,
+        "rotation_function_arn": _rotation_function_arn(stack),
         "stage": stack.api.stage,
         "workdir": str(workdir),
         "oauth": None,

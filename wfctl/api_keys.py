@@ -1,8 +1,8 @@
 """Issuing, listing, rotating and revoking API keys: one Secrets Manager secret per key.
 
 Rotating writes a new AWSCURRENT version with the same key id, principal and scopes (the
-previous value stays valid as AWSPREVIOUS for `API_KEY_GRACE_SECONDS`, SPEC section 3); revoking
-writes a version marked `revoked` (which also revokes AWSPREVIOUS).
+previous value stays valid as AWSPREVIOUS for `API_KEY_GRACE_SECONDS`, SPEC section 3). Issuing
+with a rotation schedule and revoking use `shared.api_key_admin` (see `wfctl.__main__`).
 """
 
 from __future__ import annotations
@@ -95,19 +95,6 @@ def rotate(client: Any, prefix: str, key_id: str) -> ApiKeyRecord:
         VersionStages=["AWSCURRENT"],
     )
     return record
-
-
-def revoke(client: Any, prefix: str, key_id: str) -> None:
-    """Mark the key revoked in a new AWSCURRENT version (refused at once, after cache TTLs)."""
-    current = _current(client, prefix, key_id)
-    if current.revoked:
-        return
-    record = ApiKeyRecord(current.api_key, current.principal, current.scopes, revoked=True)
-    client.put_secret_value(
-        SecretId=api_key_secret_name(prefix, key_id),
-        SecretString=record.to_secret_string(),
-        VersionStages=["AWSCURRENT"],
-    )
 
 
 def list_keys(client: Any, prefix: str) -> Iterator[KeySummary]:

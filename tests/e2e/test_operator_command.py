@@ -39,9 +39,15 @@ def test_minted_token_carries_the_chosen_subject_and_scopes(local_run: LocalRun)
 
 
 def test_api_key_lifecycle(local_run: LocalRun) -> None:
+    # With the rotation function, as the admin API issues keys (schedule and audit included).
+    rotation_function = local_run.state["rotation_function_arn"]
     created: dict[str, Any] = json.loads(
-        wfctl(local_run, "api-keys", "create", "--principal", "batch", "--scope", "workflow:read")
-    )
+        wfctl(
+            local_run, "api-keys", "create", "--principal", "batch", "--scope", "workflow:read",
+            "--rotation-function-arn", rotation_function,
+        )
+    )  # fmt: skip
+    assert created["rotate_after_days"] == 90
     old_key, key_id = created["api_key"], created["key_id"]
     assert local_run.call("GET", "/api/internal", api_key=old_key).status_code == 200
     listed = json.loads(wfctl(local_run, "api-keys", "list"))
