@@ -60,3 +60,23 @@ def test_resolver_handles_sub_getatt_join_and_conditions() -> None:
         resolver.resolve({"Ref": "Missing"})
     with pytest.raises(TemplateError):
         resolver.resolve({"Fn::ImportValue": "x"})
+
+
+def test_the_real_template_serves_exactly_the_route_table() -> None:
+    """What the local gateway serves is what `shared.routes` (and so the authorizer) knows."""
+    from shared.routes import ROUTES  # noqa: PLC0415
+
+    template_path = FIXTURE.parents[4] / "template.yaml"
+    template = load_template(template_path)
+    api = read_api(template, Deployment().resolver(template), template_path.parent)
+    served = {
+        (r.method, r.path, r.authorizer, api.functions[r.function].module) for r in api.routes
+    }
+    expected = {
+        (r.method, r.path, r.authorizer.value, f"functions.{r.function}.app") for r in ROUTES
+    }
+    assert served == expected
+    assert {a.identity_headers for a in api.authorizers.values()} == {
+        ("Authorization",),
+        ("X-Api-Key",),
+    }
