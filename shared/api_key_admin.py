@@ -18,7 +18,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -135,8 +135,8 @@ class IssueRequest:
 @dataclass(frozen=True, slots=True)
 class IssuedKey:
     key_id: str
-    api_key: str
-    """The key value: in the response once, never logged."""
+    api_key: str = field(repr=False)
+    """The key value: in the response once, never logged (kept out of `repr` too)."""
     principal: str
     scopes: tuple[str, ...]
     rotate_after_days: int
@@ -294,8 +294,10 @@ class ApiKeyAdmin:
                 )
             # Disarm a half-done rotation: its pending value is not revoked and must never
             # become AWSCURRENT (the secret may still be restored within the recovery window).
+            # A label left on the old AWSCURRENT by a finished rotation goes too: that version
+            # is AWSPREVIOUS now, where AWSPENDING would read as a rotation in progress.
             for version_id, stages in versions.items():
-                if PENDING in stages and CURRENT not in stages:
+                if PENDING in stages:
                     self._client.update_secret_version_stage(
                         SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=version_id
                     )

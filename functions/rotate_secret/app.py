@@ -3,7 +3,8 @@
 Rotates the HS256 signing secret and every API key secret; the logic is `shared.rotation`.
 `testSecret` proves a pending value with the authorizer's own verification code
 (`authorizer.service_tokens.verify_with_key`, `authorizer.api_keys.match_api_key`), so this
-function's package carries the `authorizer` package next to `app.py` (see its Makefile).
+function's build must put the `authorizer` package next to `app.py` (`shared` comes from the
+layer, as for every function).
 
 A failing step is logged with a stable reason, counted as `RotationFailed` and re-raised:
 Secrets Manager only learns of a failure from the invocation's error, and then retries.

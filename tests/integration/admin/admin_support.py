@@ -38,19 +38,19 @@ def invoke(function: str, event: dict[str, Any]) -> Answer:
 
 
 def create_event(body: Any = None, *, raw: str | None = None, **context: Any) -> dict[str, Any]:
-    event = _with_context(load_event("create_api_key/issue_key.json"), context)
+    event = _with_context(load_event("create_api_key/issue-key.json"), context)
     if raw is not None or body is not None:
         event["body"] = raw if raw is not None else json.dumps(body)
     return event
 
 
 def rotate_event(key_id: str, **context: Any) -> dict[str, Any]:
-    event = _with_context(load_event("rotate_api_key/rotate_key.json"), context)
+    event = _with_context(load_event("rotate_api_key/rotate-key.json"), context)
     return _for_key(event, key_id, "/rotate")
 
 
 def revoke_event(key_id: str, **context: Any) -> dict[str, Any]:
-    event = _with_context(load_event("revoke_api_key/revoke_key.json"), context)
+    event = _with_context(load_event("revoke_api_key/revoke-key.json"), context)
     return _for_key(event, key_id, "")
 
 

@@ -177,9 +177,6 @@ def real_authorizer(aws: Aws, settings: AuthorizerSettings, clocks: Clocks) -> A
         settings.secret_cache_seconds, client_factory=lambda: aws.sm, clock=lambda: clocks.monotonic
     )
     built = Authorizer(settings, store=store)
-    # `Authorizer.__init__` takes `store or SecretStore(...)`, and an empty store is falsy
-    # (it has __len__): set ours explicitly, before the lazily built verifiers read it.
-    built.store = store
     built.api_keys = ApiKeyVerifier(settings, store, wall_clock=clocks.wall)
     return built
 

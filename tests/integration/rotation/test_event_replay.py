@@ -18,7 +18,7 @@ from tests.integration.rotation.support import (
     versions,
 )
 
-IN_ORDER = ("create_secret", "set_secret", "test_secret", "finish_secret")
+IN_ORDER = ("create-secret", "set-secret", "test-secret", "finish-secret")
 
 
 def test_the_samples_are_the_four_steps() -> None:
