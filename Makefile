@@ -45,6 +45,7 @@ template: install install-sam
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
 	$(SAM_ENV) $(SAM) build --template template.yaml --build-dir .aws-sam/build
+	$(BIN)/python packaging/smoke_test_build.py .aws-sam/build
 
 test: lint typecheck template oidc
 	$(BIN)/pytest -q

@@ -17,8 +17,22 @@ import pytest
 from tests.integration.functions.conftest import Invoke
 from tests.integration.functions.support import EVENTS_DIR, body_of, header_of
 
+#: The handler functions this replay covers (the authorizer's events have their own test).
+FUNCTIONS = (
+    "get_automate",
+    "get_secure_automate",
+    "get_internal",
+    "trigger_workflow",
+    "start_run",
+    "list_runs",
+    "get_run",
+    "cancel_run",
+)
 CASES = sorted(
-    path for path in EVENTS_DIR.glob("*/*.json") if not path.name.endswith(".expected.json")
+    path
+    for function in FUNCTIONS
+    for path in (EVENTS_DIR / function).glob("*.json")
+    if not path.name.endswith(".expected.json")
 )
 
 
@@ -35,18 +49,10 @@ def _contains(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
-def test_every_function_folder_has_events() -> None:
-    functions = {path.parent.name for path in CASES}
-    assert functions == {
-        "get_automate",
-        "get_secure_automate",
-        "get_internal",
-        "trigger_workflow",
-        "start_run",
-        "list_runs",
-        "get_run",
-        "cancel_run",
-    }
+def test_every_function_has_events_with_documented_outcomes() -> None:
+    assert {path.parent.name for path in CASES} == set(FUNCTIONS)
+    for path in CASES:
+        assert path.with_suffix(".expected.json").is_file(), path
 
 
 @pytest.mark.parametrize("event_path", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")

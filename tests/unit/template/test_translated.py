@@ -3,6 +3,7 @@ aws-sam-translator): least-privilege IAM, the runtime, logging, gateway response
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -238,12 +239,21 @@ class TestApi:
         assert responses["ACCESS_DENIED"]["statusCode"] == "403"
         assert "application/json" in responses["ACCESS_DENIED"]["responseTemplates"]
 
+    def test_gateway_response_bodies_are_json(self, translated: dict[str, Any]) -> None:
+        responses = self.body(translated)["x-amazon-apigateway-gateway-responses"]
+        for name, response in responses.items():
+            template = response["responseTemplates"]["application/json"]
+            # API Gateway substitutes messageString with an already-quoted JSON string.
+            body = json.loads(template.replace("$context.error.messageString", '"text"'))
+            assert set(body) == {"error", "message"}, name
+
     def test_stage_throttles_and_logs_the_authorizer(self, translated: dict[str, Any]) -> None:
         stage = self.stage(translated)
         (setting,) = stage["MethodSettings"]
         assert setting["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
         assert setting["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
         log_format = stage["AccessLogSetting"]["Format"]
+        assert set(json.loads(log_format)) >= {"principalId", "authorizerStatus", "status"}
         for variable in (
             "$context.authorizer.principalId",
             "$context.authorizer.latency",
@@ -252,6 +262,16 @@ class TestApi:
             "$context.status",
         ):
             assert variable in log_format
+
+    def test_api_waits_for_the_account_logging_role(self, translated: dict[str, Any]) -> None:
+        # Access logs fail to deploy until the account's API Gateway logging role is set.
+        resources = translated["Resources"]
+        assert resources["WorkflowApi"]["DependsOn"] in (
+            "ApiGatewayAccountReady",
+            ["ApiGatewayAccountReady"],
+        )
+        handle = resources["ApiGatewayAccountReady"]["Metadata"]["AccountSettings"]
+        assert handle == {"Fn::If": ["ConfigureAccount", {"Ref": "ApiGatewayAccount"}, ""]}
 
     def test_api_url_is_an_output(self, translated: dict[str, Any]) -> None:
         url = translated["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
