@@ -8,6 +8,7 @@ credentials; prints them with ready-to-paste `curl` commands; stops every child 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import signal
@@ -96,6 +97,7 @@ class Children:
             # Own process group: Ctrl-C reaches this run only, which then stops the children
             # in order (gateway first, moto last) instead of all of them racing.
             process_group=0,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - this process starts no threads
         )
         self.processes.append((name, process))
         return process
@@ -111,6 +113,16 @@ class Children:
         while self.processes:
             _, process = self.processes.pop()
             _terminate(process)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if this run dies without stopping it (Linux)."""
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _terminate(process: subprocess.Popen[Any]) -> None:
