@@ -340,9 +340,9 @@ def instructions(
         f"# Service token (jwt scheme, scopes {' '.join(creds.token_scopes)}, "
         f"valid {creds.token_lifetime // 60} min):",
         f"export TOKEN='{creds.service_token}'",
-        "# mint another one with the operator command:",
-        f"#   {aws} JWT_SECRET_ID='{authorizer_env['JWT_SECRET_ID']}' \\",
-        f"#   .venv/bin/python -m wfctl token --subject {DEMO_SERVICE} "
+        "# mint another one with the operator command (python -m wfctl --help for API keys):",
+        f"{aws} JWT_SECRET_ID='{authorizer_env['JWT_SECRET_ID']}' \\",
+        f"  .venv/bin/python -m wfctl token --subject {DEMO_SERVICE} "
         "--scope workflow:read --scope workflow:trigger",
         "",
         f"# Demo API key (principal {DEMO_KEY_PRINCIPAL}, key id {creds.api_key_id}):",
