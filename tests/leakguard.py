@@ -20,7 +20,9 @@ _RUN = re.compile(r"[A-Za-z0-9_\-.~+/=]{16,}")
 class LeakGuard:
     def __init__(self) -> None:
         self.secrets: set[str] = set()
-        self.output = io.StringIO()
+        # Only the distinct credential-shaped runs of the output are kept: the whole output of
+        # a session (100,000s of lines in the flood tests) would be tens of MB.
+        self.runs: set[str] = set()
         self._undo: list[Callable[[], None]] = []
 
     def register(self, value: object) -> None:
@@ -37,8 +39,7 @@ class LeakGuard:
             self.secrets.add(value.split("_", 2)[-1])  # the key's secret part alone
 
     def write(self, text: str) -> None:
-        self.output.write(text)
-        self.output.write("\n")
+        self.runs.update(_RUN.findall(text))
 
     def patch(self, owner: Any, name: str, wrapper: Callable[[Any], Any]) -> None:
         original = getattr(owner, name)
@@ -50,7 +51,7 @@ class LeakGuard:
             self._undo.pop()()
 
     def leaks(self) -> list[str]:
-        runs = "\n".join(set(_RUN.findall(self.output.getvalue())))
+        runs = "\n".join(self.runs)
         return sorted(
             secret[:12] + "..." for secret in self.secrets if len(secret) >= 16 and secret in runs
         )
@@ -63,7 +64,7 @@ class Tee(io.TextIOBase):
         self.original, self.guard = original, guard
 
     def write(self, text: str) -> int:
-        self.guard.output.write(text)
+        self.guard.write(text)
         return int(self.original.write(text))
 
     def flush(self) -> None:
