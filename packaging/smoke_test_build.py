@@ -1,10 +1,11 @@
 """Check what `sam build` produced, the way Lambda will load it, without Docker.
 
-For each built handler function, a fresh interpreter with no site-packages gets exactly what
-Lambda would put on `sys.path` (the function's folder, then the layer's `python/`), imports
-`app` and checks `lambda_handler`. The echo functions, which need no AWS service, are also
-invoked with their sample event and must answer as `events/<function>/*.expected.json` says.
-This catches a function importing a sibling module, or the layer missing a package.
+For each built handler function, a fresh interpreter with no site-packages (and writing no
+`__pycache__` into the build) gets exactly what Lambda would put on `sys.path` (the function's
+folder, then the layer's `python/`), imports `app` and checks `lambda_handler`. The echo
+functions, which need no AWS service, are also invoked with their sample event and must answer
+as `events/<function>/*.expected.json` says. This catches a function importing a sibling
+module, or the layer missing a package.
 
 Limits: the interpreter here is not python3.13/arm64; compiled wheels of the layer
 (cryptography) cannot load, so the authorizer is not imported, and the rotation and admin
@@ -69,7 +70,7 @@ def main(build_dir: Path) -> int:
         )
         cases = [e for e in events if not e.name.endswith(".expected.json")] or [None]
         for event in cases:
-            args = [sys.executable, "-I", "-S", "-c", _PROBE, str(function), str(layer)]
+            args = [sys.executable, "-I", "-S", "-B", "-c", _PROBE, str(function), str(layer)]
             if event is not None:
                 args.append(str(event))
             done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603

@@ -222,7 +222,9 @@ def authorize(app: APIGatewayRestResolver, function: str, workflow_id: str | Non
     """
     caller = caller_of(app)
     route = next(route for route in ROUTES if route.function == function)
-    if route.schemes is not None and caller.scheme not in route.schemes:
+    # allowed_schemes: the route's own restriction within its authorizer's schemes, so an API
+    # key (ApiKeyAuthorizer) never reaches a bearer route whatever scopes it carries.
+    if caller.scheme not in route.allowed_schemes:
         raise AccessDeniedError(f"scheme {caller.scheme!r} may not call {function}")
     if route.scope is not None and not caller.grants.allows(route.scope, workflow_id):
         raise AccessDeniedError(

@@ -90,6 +90,7 @@ def api_event(
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     request_id: str = "req-0001",
+    context: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway proxy event as the authorizer would leave it, from a sample event."""
     event: dict[str, Any] = json.loads((EVENTS_DIR / "start_run" / "start.json").read_text())
@@ -122,6 +123,7 @@ def api_event(
             "scheme": scheme,
             "scopes": scopes,
             "integrationLatency": 12,
+            **(context or {}),
         },
     )
     return event

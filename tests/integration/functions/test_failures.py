@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -188,3 +189,51 @@ class TestEchoRoutes:
             "principal": "svc-test",
         }
         assert refused["statusCode"] == 403
+
+
+def _described(status: str, **extra: Any) -> dict[str, Any]:
+    arn = state_machine_arn("demo")
+    return {
+        "executionArn": arn.replace(":stateMachine:", ":execution:") + ":r1",
+        "stateMachineArn": arn,
+        "status": status,
+        "startDate": datetime(2026, 1, 1, tzinfo=UTC),
+        **extra,
+    }
+
+
+def test_run_that_finishes_while_being_cancelled_is_409(stubbed: Stubber, invoke: Invoke) -> None:
+    stubbed.add_response("describe_execution", _described("RUNNING"))
+    stubbed.add_response("stop_execution", {"stopDate": datetime(2026, 1, 1, tzinfo=UTC)})
+    # StopExecution "succeeded", but the run had already completed on its own.
+    stubbed.add_response("describe_execution", _described("SUCCEEDED"))
+
+    response = call(invoke, "cancel_run")
+
+    assert response["statusCode"] == 409
+    assert body_of(response)["error"] == "run_not_running"
+    stubbed.assert_no_pending_responses()
+
+
+def test_name_collision_without_idempotency_key_is_not_a_replay(
+    stubbed: Stubber, invoke: Invoke
+) -> None:
+    # Only possible if two random UUIDs collide: never answer with someone else's run.
+    stubbed.add_client_error("start_execution", service_error_code="ExecutionAlreadyExists")
+
+    response = call(invoke, "start_run")
+
+    assert response["statusCode"] == 502
+
+
+def test_run_with_foreign_input_and_output_is_shown_as_is(stubbed: Stubber, invoke: Invoke) -> None:
+    stubbed.add_response(
+        "describe_execution",
+        _described("SUCCEEDED", input='"just a string"', output="not json {"),
+    )
+
+    body = body_of(call(invoke, "get_run"))
+
+    assert body["input"] == "just a string"
+    assert body["output"] == "not json {"
+    assert body["startedBy"] is None

@@ -59,6 +59,33 @@ def test_start_answers_202_with_location_and_runs_the_workflow(
     assert sent["audit"]["requestId"] == "req-0001"
 
 
+@pytest.mark.parametrize(
+    ("scheme", "context", "started_by"),
+    [
+        (
+            "oauth",
+            {"client_id": "portal"},
+            {"principal": "p", "scheme": "oauth", "clientId": "portal"},
+        ),
+        (
+            "api_key",
+            {"key_id": "k3x9m2p7q4r8s1t6"},
+            {"principal": "p", "scheme": "api_key", "keyId": "k3x9m2p7q4r8s1t6"},
+        ),
+    ],
+)
+def test_run_input_names_the_client_or_key(
+    engine: Engine,
+    invoke: Invoke,
+    scheme: str,
+    context: dict[str, str],
+    started_by: dict[str, str],
+) -> None:
+    response = start(invoke, principal="p", scheme=scheme, context=context)
+
+    assert execution_input(engine, body_of(response)["runId"])["audit"]["startedBy"] == started_by
+
+
 def test_start_writes_an_audit_line(
     engine: Engine, invoke: Invoke, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -203,6 +230,15 @@ class TestTriggerScopes:
 
     def test_read_scope_alone_cannot_trigger(self, engine: Engine, invoke: Invoke) -> None:
         response = trigger(invoke, {"workflowId": "demo", "input": {}}, scopes="workflow:read")
+
+        assert response["statusCode"] == 403
+
+    def test_api_key_callers_cannot_start_runs_whatever_their_scopes(
+        self, engine: Engine, invoke: Invoke
+    ) -> None:
+        response = trigger(
+            invoke, {"workflowId": "demo", "input": {}}, scheme="api_key", scopes="workflow:admin"
+        )
 
         assert response["statusCode"] == 403
 
