@@ -2,8 +2,8 @@
 
 `events/<function>/<case>.json` is what `sam local invoke <Function> -e` takes; the sibling
 `<case>.expected.json` says what the function answers: `status`, a subset of the JSON `body`,
-`headers_present`, and the Step Functions state to `seed` first (runs, and whether moto
-executes them).
+`lengths` of body lists, body fields that are `non_null`, `headers_present`, and the Step
+Functions state to `seed` first (runs, and whether moto executes them).
 """
 
 from __future__ import annotations
@@ -75,6 +75,10 @@ def test_event_gives_documented_outcome(
     assert response["statusCode"] == expected["status"], response["body"]
     body = body_of(response)
     assert _contains(body, expected.get("body", {})), body
+    for field, length in expected.get("lengths", {}).items():
+        assert len(body[field]) == length, field
+    for field in expected.get("non_null", []):
+        assert body[field] is not None, field
     for name in expected.get("headers_present", []):
         assert header_of(response, name), f"{name} missing"
     assert "Traceback" not in response["body"]
