@@ -21,7 +21,7 @@ from shared.api_key_admin import (
     KeyNotFoundError,
     NotAdminError,
     RotationInProgressError,
-    require_admin,
+    require_route,
 )
 from shared.caller import Caller, MissingCallerError
 from shared.observability import logger, metrics
@@ -75,10 +75,10 @@ def admin_resolver() -> APIGatewayRestResolver:
     return app
 
 
-def admin_caller(app: APIGatewayRestResolver) -> Caller:
-    """The caller as the authorizer described it; refused unless it holds `workflow:admin`."""
+def admin_caller(app: APIGatewayRestResolver, function: str) -> Caller:
+    """The caller as the authorizer described it, if the route table lets it call `function`."""
     context = app.current_event.raw_event.get("requestContext", {}).get("authorizer")
-    return require_admin(Caller.from_authorizer_context(context))
+    return require_route(Caller.from_authorizer_context(context), function)
 
 
 def _actor_or_none(app: APIGatewayRestResolver) -> str | None:

@@ -27,7 +27,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.caller import Caller
 from shared.observability import logger, metrics
-from shared.scopes import ADMIN, MAX_SCOPES, is_valid_scope
+from shared.routes import ROUTES
+from shared.scopes import MAX_SCOPES, is_valid_scope
 from shared.secret_formats import (
     KEY_ID_PATTERN,
     ApiKeyRecord,
@@ -73,7 +74,8 @@ class InvalidRequestError(AdminError):
 
 
 class NotAdminError(AdminError):
-    """The caller lacks `workflow:admin` (403); the authorizer's policy should prevent it."""
+    """The caller lacks `workflow:admin` or uses a scheme the route does not take (403); the
+    authorizer's policy should have prevented it."""
 
 
 class KeyNotFoundError(AdminError):
@@ -154,9 +156,13 @@ class RevokedKey:
     deletion_date: datetime | None
 
 
-def require_admin(caller: Caller) -> Caller:
-    """Defence in depth: the authorizer only lets `workflow:admin` callers reach these routes."""
-    if not caller.grants.allows(ADMIN):
+def require_route(caller: Caller, function: str) -> Caller:
+    """Defence in depth: the caller's scheme and scopes must be those the route table gives
+    `function`'s route (the authorizer's policy already enforced them)."""
+    route = next(route for route in ROUTES if route.function == function)
+    if caller.scheme not in route.allowed_schemes:
+        raise NotAdminError("scheme_not_allowed")
+    if route.scope is not None and not caller.grants.allows(route.scope):
         raise NotAdminError("not_admin")
     return caller
 

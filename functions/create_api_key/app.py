@@ -23,7 +23,7 @@ app = admin_resolver()
 
 @app.post("/api/admin/api-keys")
 def create_api_key() -> Response[dict[str, Any]]:
-    actor = admin_caller(app)
+    actor = admin_caller(app, "create_api_key")
     request = parse_issue_request(app.current_event.decoded_body, SETTINGS.rotate_after_days)
     issued = ADMIN().issue(actor, request)
     return Response(

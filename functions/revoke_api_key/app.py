@@ -21,7 +21,7 @@ app = admin_resolver()
 
 @app.delete("/api/admin/api-keys/<keyId>")
 def revoke_api_key(keyId: str) -> dict[str, Any]:
-    actor = admin_caller(app)
+    actor = admin_caller(app, "revoke_api_key")
     revoked = ADMIN().revoke(actor, parse_key_id(keyId))
     deletion = revoked.deletion_date.isoformat() if revoked.deletion_date else None
     return {"keyId": revoked.key_id, "revoked": True, "deletionDate": deletion}

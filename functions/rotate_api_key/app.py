@@ -23,7 +23,7 @@ app = admin_resolver()
 
 @app.post("/api/admin/api-keys/<keyId>/rotate")
 def rotate_api_key(keyId: str) -> Response[dict[str, Any]]:
-    actor = admin_caller(app)
+    actor = admin_caller(app, "rotate_api_key")
     started = ADMIN().rotate(actor, parse_key_id(keyId))
     return Response(
         status_code=HTTPStatus.ACCEPTED.value,

@@ -124,6 +124,19 @@ def test_a_caller_without_admin_is_403(aws: Aws, scopes: str) -> None:
     assert _secret_names(aws) == []
 
 
+@pytest.mark.parametrize("scheme", ["api_key", "unknown"])
+def test_a_scheme_the_route_does_not_take_is_403(aws: Aws, scheme: str) -> None:
+    """Only bearer tokens reach admin routes; an API key holding workflow:admin does not."""
+    answer = invoke("create_api_key", create_event(scheme=scheme, key_id="demokey000000001"))
+    assert (answer.status, answer.body) == (403, {"message": "Forbidden"})
+    assert _secret_names(aws) == []
+
+
+@pytest.mark.parametrize("scheme", ["jwt", "oauth"])
+def test_both_bearer_schemes_may_issue(aws: Aws, scheme: str) -> None:
+    assert invoke("create_api_key", create_event(scheme=scheme)).status == 201
+
+
 def test_no_authorizer_context_fails_closed(aws: Aws) -> None:
     answer = invoke("create_api_key", create_event(no_authorizer=True))
     assert (answer.status, answer.body) == (500, {"message": "Internal Server Error"})
