@@ -189,7 +189,8 @@ def map_proxy_response(result: object) -> HttpResponse:
     allowed = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
     if set(result) - allowed:
         raise MalformedProxyResponseError("unexpected keys in the response")
-    status = result.get("statusCode", 200)
+    # REST proxy output requires statusCode (the HTTP API format's defaults do not apply).
+    status = result.get("statusCode")
     if isinstance(status, str) and status.isdigit():
         status = int(status)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:

@@ -306,7 +306,13 @@ def test_function_response_mapping_multi_value_headers_and_base64() -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    [raises("boom"), lambda e: {"statusCode": "nope"}, lambda e: "text", lambda e: {"body": 1}],
+    [
+        raises("boom"),
+        lambda e: {"statusCode": "nope"},
+        lambda e: "text",
+        lambda e: {"body": 1},
+        lambda e: {"body": "no status code"},
+    ],
 )
 def test_failing_or_malformed_function_is_502(answer: Callable[..., Any]) -> None:
     response = make(Fake(allow("*")), Fake(answer)).handle(get("/api/automate"))
