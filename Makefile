@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install install-sam test lint typecheck unit template coverage run clean
+.PHONY: install install-sam test lint typecheck unit template coverage run oidc clean
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,14 +47,29 @@ template: install install-sam
 	$(SAM_ENV) $(SAM) build --template template.yaml --build-dir .aws-sam/build
 	$(BIN)/python packaging/smoke_test_build.py .aws-sam/build
 
-test: lint typecheck template
+test: lint typecheck template oidc
 	$(BIN)/pytest -q
 
 coverage: install
 	$(BIN)/pytest -q --cov --cov-branch --cov-report=term-missing:skip-covered
 
-run: install
-	@echo "make run arrives with the local-run issue (#5); see README."; exit 1
+# The local OAuth provider's packages (pinned by package-lock.json); skipped without npm.
+OIDC_STAMP := local/oidc/node_modules/.package-lock.json
+$(OIDC_STAMP): local/oidc/package.json local/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix local/oidc --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the OAuth demo needs Node.js 20+ (everything else runs without it)"; \
+	fi
+
+oidc: $(OIDC_STAMP)
+
+# The whole API on loopback: PORT (3000), MOTO_PORT (4566), OIDC_PORT (3001) are configurable.
+PORT ?= 3000
+MOTO_PORT ?= 4566
+OIDC_PORT ?= 3001
+run: install oidc
+	$(BIN)/python -m local.run --port $(PORT) --moto-port $(MOTO_PORT) --oidc-port $(OIDC_PORT)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -1,0 +1,570 @@
+"""`make run`: the whole secured API on loopback, with no AWS account and no Docker.
+
+Starts moto's server (the local AWS, Step Functions really executing), the local OAuth provider
+(when Node.js is present) and the local gateway; creates the template's resources and the demo
+credentials; prints them with ready-to-paste `curl` commands; stops every child on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from local import oidc_provider
+from local.cfn import TemplateError, load_template
+from local.deployment import ALL_FUNCTIONS, Deployment
+from local.seed import create_secrets, create_state_machines, register_functions
+from local.template import ApiSpec, read_api
+from shared.scopes import READ, TRIGGER
+from wfctl import api_keys, tokens
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+DEMO_SERVICE = "demo-service"
+DEMO_KEY_PRINCIPAL = "demo-internal-client"
+DEMO_IDEMPOTENCY_KEY = "demo-run-1"
+STARTUP_TIMEOUT = 30.0
+
+
+class StartupError(RuntimeError):
+    """A child process did not come up, or the template could not be deployed locally."""
+
+
+def aws_environment(moto_port: int) -> dict[str, str]:
+    """boto3 settings pointing every client at moto (fake credentials are still required)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def port_in_use(port: int) -> bool:
+    with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        return True
+    return False
+
+
+def wait_for_port(port: int, process: subprocess.Popen[Any], name: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartupError(f"{name} exited with status {process.returncode}")
+        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise StartupError(f"{name} did not listen on port {port} within {STARTUP_TIMEOUT:.0f} s")
+
+
+@dataclass
+class Children:
+    """Every process this run started, stopped in reverse order."""
+
+    processes: list[tuple[str, subprocess.Popen[Any]]] = field(default_factory=list)
+
+    def start(
+        self, name: str, argv: list[str], env: Mapping[str, str], output: IO[Any] | None
+    ) -> subprocess.Popen[Any]:
+        process = subprocess.Popen(
+            argv,
+            env=dict(env),
+            cwd=ROOT,
+            stdout=output,
+            stderr=output,
+            stdin=subprocess.DEVNULL,
+            # Own process group: Ctrl-C reaches this run only, which then stops the children
+            # in order (gateway first, moto last) instead of all of them racing.
+            process_group=0,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - this process starts no threads
+        )
+        self.processes.append((name, process))
+        return process
+
+    def stop(self, name: str) -> None:
+        for index, (child, process) in enumerate(self.processes):
+            if child == name:
+                _terminate(process)
+                del self.processes[index]
+                return
+
+    def stop_all(self) -> None:
+        while self.processes:
+            _, process = self.processes.pop()
+            _terminate(process)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if this run dies without stopping it (Linux)."""
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _terminate(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def children() -> Iterator[Children]:
+    started = Children()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield started
+    finally:
+        started.stop_all()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def start_moto(kids: Children, port: int, env: Mapping[str, str], log: IO[Any]) -> None:
+    import requests  # noqa: PLC0415
+
+    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    wait_for_port(port, kids.start("moto", argv, env, log), "moto server")
+    # Without this, executions stay RUNNING forever (TOOLING.md, moto).
+    response = requests.post(
+        f"http://127.0.0.1:{port}/moto-api/config",
+        json={
+            "stepfunctions": {"execute_state_machine": True},
+            "lambda": {"use_docker": False},
+        },
+        timeout=5,
+    )
+    response.raise_for_status()
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """What was deployed locally: the API, the resources, and each function's environment."""
+
+    api: ApiSpec
+    deployment: Deployment
+
+    def env_of(self, logical_id: str) -> dict[str, str]:
+        spec = self.api.functions[logical_id]
+        return {
+            **spec.environment,
+            **self.deployment.environment.get(ALL_FUNCTIONS, {}),
+            **self.deployment.environment.get(logical_id, {}),
+        }
+
+    @property
+    def authorizer_functions(self) -> set[str]:
+        return {a.function for a in self.api.authorizers.values()}
+
+    def function_for(self, method: str, path: str) -> str | None:
+        for route in self.api.routes:
+            if route.method == method and route.path == path:
+                return route.function
+        return None
+
+
+def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> LocalStack:
+    """Create the template's secrets and state machines in moto."""
+    import boto3  # noqa: PLC0415
+
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    session = boto3.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+    template = load_template(template_path)
+    deployment = Deployment(region=REGION)
+    resolver = deployment.resolver(template)
+    created = create_secrets(
+        template, resolver, session.client("secretsmanager", endpoint_url=endpoint)
+    )
+    resolver.resources.update(created)
+    functions = register_functions(
+        template,
+        resolver,
+        session.client("iam", endpoint_url=endpoint),
+        session.client("lambda", endpoint_url=endpoint),
+    )
+    resolver.resources.update(functions)
+    machines = create_state_machines(
+        template,
+        resolver,
+        session.client("stepfunctions", endpoint_url=endpoint),
+        template_path.resolve().parent,
+    )
+    deployment = Deployment(resources={**created, **functions, **machines}, region=REGION)
+    api = read_api(template, deployment.resolver(template), template_path.resolve().parent)
+    return LocalStack(api, deployment)
+
+
+def with_environment(stack: LocalStack, overrides: Mapping[str, Mapping[str, str]]) -> LocalStack:
+    merged = {k: dict(v) for k, v in stack.deployment.environment.items()}
+    for logical_id, env in overrides.items():
+        merged.setdefault(logical_id, {}).update(env)
+    deployment = Deployment(
+        parameters=stack.deployment.parameters,
+        resources=stack.deployment.resources,
+        environment=merged,
+        region=stack.deployment.region,
+    )
+    return LocalStack(stack.api, deployment)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    service_token: str
+    token_scopes: tuple[str, ...]
+    token_lifetime: int
+    api_key: str
+    api_key_id: str
+    oauth: oidc_provider.OidcConfig | None
+
+
+def demo_credentials(
+    stack: LocalStack,
+    env: Mapping[str, str],
+    moto_port: int,
+    oauth: oidc_provider.OidcConfig | None,
+) -> Credentials:
+    import boto3  # noqa: PLC0415
+
+    client = boto3.client(
+        "secretsmanager",
+        endpoint_url=f"http://127.0.0.1:{moto_port}",
+        region_name=REGION,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    authorizer_env = stack.env_of(sorted(stack.authorizer_functions)[0])
+    secret_id = authorizer_env.get("JWT_SECRET_ID")
+    if not secret_id:
+        raise StartupError("the authorizer has no JWT_SECRET_ID in template.yaml")
+    max_lifetime = int(authorizer_env.get("JWT_MAX_LIFETIME_SECONDS") or 3600)
+    scopes = (READ, TRIGGER)
+    lifetime = min(3600, max_lifetime)
+    token = tokens.mint_token(
+        tokens.current_signing_secret(client, secret_id),
+        tokens.TokenRequest(
+            subject=DEMO_SERVICE,
+            scopes=scopes,
+            lifetime_seconds=lifetime,
+            issuer=authorizer_env.get("JWT_ISSUER") or None,
+            audience=authorizer_env.get("JWT_AUDIENCE") or None,
+            max_lifetime_seconds=max_lifetime,
+        ),
+    )
+    prefix = authorizer_env.get("API_KEY_SECRET_PREFIX") or api_keys.DEFAULT_PREFIX
+    record = api_keys.create(client, prefix, DEMO_KEY_PRINCIPAL, [READ])
+    return Credentials(token, scopes, lifetime, record.api_key, record.key_id, oauth)
+
+
+def demo_workflow(stack: LocalStack) -> str:
+    """A workflow id the template configures (`WORKFLOWS` of the run functions), else `demo`."""
+    function = stack.function_for("POST", "/api/workflows/{workflowId}/runs")
+    raw = stack.env_of(function).get("WORKFLOWS") if function else None
+    with suppress(ValueError, AttributeError):
+        workflows = json.loads(raw or "")
+        if isinstance(workflows, dict) and workflows:
+            return str(sorted(workflows)[0])
+    return "demo"
+
+
+def start_demo_run(base: str, token: str, workflow: str) -> dict[str, Any] | None:
+    """Start the demo run once, so the printed status command names a real run."""
+    import requests  # noqa: PLC0415
+
+    response = requests.post(
+        f"{base}/api/workflows/{workflow}/runs",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": DEMO_IDEMPOTENCY_KEY},
+        json={"input": {"hello": "world"}},
+        timeout=10,
+    )
+    if response.status_code not in (200, 201, 202):
+        print(f"warning: starting the demo run answered {response.status_code}", file=sys.stderr)
+        return None
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def instructions(
+    base: str,
+    creds: Credentials,
+    stack: LocalStack,
+    moto_port: int,
+    run: dict[str, Any] | None,
+    workflow: str,
+    node_missing: str | None,
+) -> str:
+    authorizer_env = stack.env_of(sorted(stack.authorizer_functions)[0])
+    aws = (
+        f"AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} AWS_ACCESS_KEY_ID=local "
+        f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION}"
+    )
+    bearer = '-H "Authorization: Bearer $TOKEN"'
+    json_type = "-H 'Content-Type: application/json'"
+    lines = [
+        "",
+        f"Local workflow API: {base}   (stage {stack.api.stage} in method ARNs; Ctrl-C stops)",
+        "",
+        f"# Service token (jwt scheme, scopes {' '.join(creds.token_scopes)}, "
+        f"valid {creds.token_lifetime // 60} min):",
+        f"export TOKEN='{creds.service_token}'",
+        "# mint another one with the operator command (python -m wfctl --help for API keys):",
+        f"{aws} JWT_SECRET_ID='{authorizer_env['JWT_SECRET_ID']}' \\",
+        f"  .venv/bin/python -m wfctl token --subject {DEMO_SERVICE} "
+        "--scope workflow:read --scope workflow:trigger",
+        "",
+        f"# Demo API key (principal {DEMO_KEY_PRINCIPAL}, key id {creds.api_key_id}):",
+        f"export API_KEY='{creds.api_key}'",
+        "",
+    ]
+    if creds.oauth is not None:
+        client = creds.oauth.clients[0]
+        token_curl = (
+            f"curl -s -u {client.client_id}:{client.client_secret} "
+            f"-d grant_type=client_credentials -d 'scope={client.scope}' "
+            f"{creds.oauth.token_endpoint}"
+        )
+        lines += [
+            "# OAuth access token from the local oidc-provider (client_credentials grant):",
+            token_curl,
+            f"export OAUTH_TOKEN=$({token_curl} | python3 -c "
+            "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+            "",
+        ]
+    else:
+        lines += [f"# OAuth demo disabled: {node_missing}", ""]
+    lines += [
+        "# One call per seed route:",
+        f"curl -s {base}/api/automate {bearer}",
+        f'curl -s {base}/api/secure-automate -H "Authorization: Bearer $OAUTH_TOKEN"',
+        f"curl -s -X POST {base}/api/trigger {bearer} {json_type} "
+        f'-d \'{{"workflowId": "{workflow}", "input": {{"hello": "world"}}}}\'',
+        f'curl -s {base}/api/internal -H "X-Api-Key: $API_KEY"',
+        "",
+        "# A workflow run (the same Idempotency-Key returns the same run) and its status:",
+        f"curl -s -X POST {base}/api/workflows/{workflow}/runs {bearer} {json_type} "
+        f'-H \'Idempotency-Key: {DEMO_IDEMPOTENCY_KEY}\' -d \'{{"input": {{"hello": "world"}}}}\'',
+    ]
+    run_id = (run or {}).get("runId")
+    if run_id:
+        lines.append(f"curl -s {base}/api/workflows/{workflow}/runs/{run_id} {bearer}")
+    else:
+        lines.append(f"curl -s {base}/api/workflows/{workflow}/runs {bearer}")
+    lines += ["", f"# Gateway counters: curl -s {base}/__local/stats", ""]
+    return "\n".join(lines)
+
+
+def start_oidc(
+    kids: Children, oauth: oidc_provider.OidcConfig, workdir: Path, env: Mapping[str, str]
+) -> None:
+    config_file = workdir / "oidc.json"
+    config_file.touch(mode=0o600)  # holds the provider's private key and client secrets
+    config_file.write_text(json.dumps(oauth.to_json()))
+    log = open(workdir / "oidc.log", "a")  # noqa: SIM115 - the child keeps it open
+    process = kids.start("oidc", oidc_provider.command(config_file), env, log)
+    log.close()  # the child has its own descriptor
+    wait_for_port(oauth.port, process, "oidc-provider")
+
+
+def _on_signal(signum: int) -> threading.Event:
+    event = threading.Event()
+    signal.signal(signum, lambda _signum, _frame: event.set())
+    return event
+
+
+def _parse_env(items: list[str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--authorizer-env wants NAME=VALUE, got {item!r}")
+        env[name] = value
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.run", description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "4566")))
+    parser.add_argument("--oidc-port", type=int, default=int(os.environ.get("OIDC_PORT", "3001")))
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--no-oidc", action="store_true", help="do not start the OAuth provider")
+    parser.add_argument(
+        "--authorizer-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra authorizer setting for this run (tests use CLOCK_SKEW_SECONDS=0)",
+    )
+    parser.add_argument("--state-file", type=Path, help="write credentials as JSON (for tests)")
+    parser.add_argument("--workdir", type=Path, help="where logs and config go (default: temp)")
+    args = parser.parse_args(argv)
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="workflow-api-local-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = aws_environment(args.moto_port)
+    base = f"http://127.0.0.1:{args.port}"
+    busy = [p for p in (args.port, args.moto_port, args.oidc_port) if port_in_use(p)]
+    if busy:
+        # Never talk to someone else's server by mistake (an old run still holding a port).
+        print(
+            f"make run: port(s) {busy} already in use; set PORT, MOTO_PORT, OIDC_PORT",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        with children() as kids, open(workdir / "moto.log", "w") as moto_log:
+            start_moto(kids, args.moto_port, env, moto_log)
+            stack = deploy(args.template, env, args.moto_port)
+
+            oauth: oidc_provider.OidcConfig | None = None
+            node_missing: str | None = None
+            authorizer_env: dict[str, str] = {}
+            if args.no_oidc:
+                node_missing = "started with --no-oidc"
+            elif oidc_provider.node_binary() is None:
+                node_missing = "Node.js not found; install Node.js 20+ and run `make run` again"
+            elif not oidc_provider.is_installed():
+                node_missing = "run `npm ci --prefix local/oidc` (make run does it when npm exists)"
+            else:
+                first = sorted(stack.authorizer_functions)[0]
+                audience = stack.env_of(first).get("OAUTH_AUDIENCE") or "workflow-api"
+                oauth = oidc_provider.OidcConfig(
+                    port=args.oidc_port,
+                    audience=audience,
+                    clients=[oidc_provider.demo_client(), oidc_provider.short_lived_client()],
+                )
+                start_oidc(kids, oauth, workdir, env)
+                authorizer_env = {
+                    "OAUTH_ISSUER": oauth.issuer,
+                    "OAUTH_AUDIENCE": audience,
+                    "OAUTH_JWKS_URI": oauth.jwks_uri,
+                }
+            authorizer_env.update(_parse_env(args.authorizer_env))
+            stack = with_environment(
+                stack, dict.fromkeys(stack.authorizer_functions, authorizer_env)
+            )
+            deployment_file = workdir / "deployment.json"
+            deployment_file.write_text(json.dumps(stack.deployment.to_json(), indent=2))
+
+            gateway_argv = [
+                sys.executable, "-m", "local.gateway", "--template", str(args.template),
+                "--deployment", str(deployment_file), "--port", str(args.port),
+            ]  # fmt: skip
+            gateway = kids.start("gateway", gateway_argv, env, None)
+            wait_for_port(args.port, gateway, "local gateway")
+
+            creds = demo_credentials(stack, env, args.moto_port, oauth)
+            workflow = demo_workflow(stack)
+            run = start_demo_run(base, creds.service_token, workflow)
+            print(instructions(base, creds, stack, args.moto_port, run, workflow, node_missing))
+            if args.state_file:
+                write_state(args.state_file, args, stack, creds, workflow, workdir)
+            sys.stdout.flush()
+            rotate = _on_signal(signal.SIGHUP)
+            while gateway.poll() is None:
+                if rotate.is_set() and oauth is not None:
+                    rotate.clear()
+                    # Restart the provider with a brand-new key: tokens signed with the old
+                    # key are from a rotated-away key (tests and demos of JWKS rotation).
+                    kids.stop("oidc")
+                    oauth = replace(oauth, keys=[oidc_provider.new_signing_key()])
+                    start_oidc(kids, oauth, workdir, env)
+                    print("OAuth provider restarted with a new signing key", file=sys.stderr)
+                time.sleep(0.1)
+            print(f"local gateway exited with status {gateway.returncode}", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:
+        print("\nstopped.", file=sys.stderr)
+        return 0
+    except (StartupError, TemplateError) as error:
+        print(f"make run: {error} (logs in {workdir})", file=sys.stderr)
+        return 1
+
+
+def _rotation_function_arn(stack: LocalStack) -> str | None:
+    function = stack.function_for("POST", "/api/admin/api-keys")
+    return stack.env_of(function).get("ROTATION_FUNCTION_ARN") if function else None
+
+
+def write_state(
+    path: Path,
+    args: argparse.Namespace,
+    stack: LocalStack,
+    creds: Credentials,
+    workflow: str,
+    workdir: Path,
+) -> None:
+    """Machine-readable credentials for the end-to-end tests (written last: it means ready)."""
+    authorizer_env = stack.env_of(sorted(stack.authorizer_functions)[0])
+    state: dict[str, Any] = {
+        "base_url": f"http://127.0.0.1:{args.port}",
+        "moto_endpoint": f"http://127.0.0.1:{args.moto_port}",
+        "service_token": creds.service_token,
+        "api_key": creds.api_key,
+        "api_key_id": creds.api_key_id,
+        "jwt_secret_id": authorizer_env.get("JWT_SECRET_ID"),
+        "api_key_prefix": authorizer_env.get("API_KEY_SECRET_PREFIX") or api_keys.DEFAULT_PREFIX,
+        "jwt_issuer": authorizer_env.get("JWT_ISSUER"),
+        "jwt_audience": authorizer_env.get("JWT_AUDIENCE"),
+        "workflow": workflow,
+        "rotation_function_arn": _rotation_function_arn(stack),
+        "stage": stack.api.stage,
+        "workdir": str(workdir),
+        "oauth": None,
+    }
+    if creds.oauth is not None:
+        state["oauth"] = {
+            "issuer": creds.oauth.issuer,
+            "token_endpoint": creds.oauth.token_endpoint,
+            "audience": creds.oauth.audience,
+            "jwks_uri": creds.oauth.jwks_uri,
+            "clients": [
+                {
+                    "client_id": c.client_id,
+                    "client_secret": c.client_secret,
+                    "scope": c.scope,
+                    "ttl": c.access_token_ttl,
+                }
+                for c in creds.oauth.clients
+            ],
+        }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state))
+    tmp.replace(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""API Gateway's authorizer cache, reproduced: one decision per credential reused on every
+route of the same authorizer, so the policy must be right for all of them."""
+
+from __future__ import annotations
+
+from shared.scopes import READ, TRIGGER
+from tests.e2e.conftest import LocalRun
+
+
+def test_policy_cached_on_one_route_answers_for_others_without_a_new_invocation(
+    local_run: LocalRun,
+) -> None:
+    token = local_run.service_token(READ)
+    before = local_run.invocations()
+    assert local_run.call("GET", "/api/automate", token).status_code == 200
+    assert local_run.invocations() == before + 1
+    # Other routes, same credential: answered from the cached policy.
+    assert local_run.call("GET", "/api/workflows/demo/runs", token).status_code == 200
+    trigger = local_run.call("POST", "/api/workflows/demo/runs", token, body={"input": {}})
+    assert trigger.status_code == 403  # no false 200: read does not trigger
+    assert local_run.call("POST", "/api/admin/api-keys", token, body={}).status_code == 403
+    assert local_run.invocations() == before + 1
+
+
+def test_narrowed_scope_cached_policy_keeps_other_workflows_out(local_run: LocalRun) -> None:
+    token = local_run.service_token(f"{READ}:demo", f"{TRIGGER}:demo")
+    before = local_run.invocations()
+    started = local_run.call("POST", "/api/workflows/demo/runs", token, body={"input": {}})
+    assert started.status_code == 202
+    assert local_run.call("GET", "/api/workflows/demo/runs", token).status_code == 200
+    assert local_run.call("GET", "/api/workflows/other/runs", token).status_code == 403
+    assert local_run.call("POST", "/api/workflows/other/runs", token, body={}).status_code == 403
+    assert local_run.invocations() == before + 1
+
+
+def test_oauth_policy_cached_on_secure_automate_refuses_automate(local_run: LocalRun) -> None:
+    token = local_run.oauth_token()
+    before = local_run.invocations()
+    assert local_run.call("GET", "/api/secure-automate", token).status_code == 200
+    assert local_run.call("GET", "/api/automate", token).status_code == 403  # jwt-only route
+    assert local_run.call("GET", "/api/workflows/demo/runs", token).status_code == 200
+    assert local_run.invocations() == before + 1
+
+
+def test_caches_are_per_authorizer(local_run: LocalRun) -> None:
+    api_key = local_run.state["api_key"]
+    local_run.call("GET", "/api/internal", api_key=api_key)  # warm the ApiKeyAuthorizer entry
+    before = local_run.stats()["authorizer_invocations_by_authorizer"]
+    assert local_run.call("GET", "/api/internal", api_key=api_key).status_code == 200
+    # The same value sent as a bearer credential is another authorizer's cache entry.
+    assert local_run.call("GET", "/api/automate", bearer=api_key).status_code == 401
+    after = local_run.stats()["authorizer_invocations_by_authorizer"]
+    assert after["ApiKeyAuthorizer"] == before["ApiKeyAuthorizer"]
+    assert after["BearerAuthorizer"] == before["BearerAuthorizer"] + 1

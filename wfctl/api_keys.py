@@ -1,0 +1,118 @@
+"""Issuing, listing, rotating and revoking API keys: one Secrets Manager secret per key.
+
+Rotating writes a new AWSCURRENT version with the same key id, principal and scopes (the
+previous value stays valid as AWSPREVIOUS for `API_KEY_GRACE_SECONDS`, SPEC section 3). Issuing
+with a rotation schedule and revoking use `shared.api_key_admin` (see `wfctl.__main__`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared.scopes import is_valid_scope
+from shared.secret_formats import (
+    KEY_ID_PATTERN,
+    ApiKeyRecord,
+    api_key_secret_name,
+    new_api_key,
+)
+
+DEFAULT_PREFIX = "workflow-api/api-keys/"
+
+
+class ApiKeyError(ValueError):
+    """The request cannot be done: unknown key, malformed id or scope."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeySummary:
+    """What `list` shows: never the key value."""
+
+    key_id: str
+    principal: str
+    scopes: tuple[str, ...]
+    revoked: bool
+    created: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key_id": self.key_id,
+            "principal": self.principal,
+            "scopes": list(self.scopes),
+            "revoked": self.revoked,
+            "created": self.created,
+        }
+
+
+def _check_scopes(scopes: Sequence[str]) -> None:
+    for scope in scopes:
+        if not is_valid_scope(scope):
+            raise ApiKeyError(f"unknown or malformed scope {scope!r}")
+
+
+def _check_key_id(key_id: str) -> None:
+    if not KEY_ID_PATTERN.fullmatch(key_id):
+        raise ApiKeyError("a key id is 16 lowercase letters or digits")
+
+
+def create(client: Any, prefix: str, principal: str, scopes: Sequence[str]) -> ApiKeyRecord:
+    """Issue a key; the returned record holds the only copy the caller will ever see."""
+    if not principal or len(principal) > 256:
+        raise ApiKeyError("principal must be 1 to 256 characters")
+    _check_scopes(scopes)
+    record = ApiKeyRecord.issue(principal, scopes)
+    client.create_secret(
+        Name=api_key_secret_name(prefix, record.key_id),
+        SecretString=record.to_secret_string(),
+        Description=f"API key for {principal}",
+        Tags=[{"Key": "workflow-api:kind", "Value": "api-key"}],
+    )
+    return record
+
+
+def _current(client: Any, prefix: str, key_id: str) -> ApiKeyRecord:
+    _check_key_id(key_id)
+    try:
+        response = client.get_secret_value(
+            SecretId=api_key_secret_name(prefix, key_id), VersionStage="AWSCURRENT"
+        )
+    except client.exceptions.ResourceNotFoundException:
+        raise ApiKeyError(f"no API key {key_id}") from None
+    return ApiKeyRecord.parse(response["SecretString"])
+
+
+def rotate(client: Any, prefix: str, key_id: str) -> ApiKeyRecord:
+    """A new value for the key now; the old value keeps working for the grace window."""
+    current = _current(client, prefix, key_id)
+    if current.revoked:
+        raise ApiKeyError(f"API key {key_id} is revoked")
+    record = ApiKeyRecord(new_api_key(key_id), current.principal, current.scopes)
+    client.put_secret_value(
+        SecretId=api_key_secret_name(prefix, key_id),
+        SecretString=record.to_secret_string(),
+        VersionStages=["AWSCURRENT"],
+    )
+    return record
+
+
+def list_keys(client: Any, prefix: str) -> Iterator[KeySummary]:
+    paginator = client.get_paginator("list_secrets")
+    for page in paginator.paginate(Filters=[{"Key": "name", "Values": [prefix]}]):
+        for entry in page.get("SecretList", []):
+            name = entry.get("Name", "")
+            key_id = name[len(prefix) :]
+            if not name.startswith(prefix) or not KEY_ID_PATTERN.fullmatch(key_id):
+                continue
+            if entry.get("DeletedDate"):
+                continue
+            record = _current(client, prefix, key_id)
+            created = entry.get("CreatedDate")
+            yield KeySummary(
+                key_id,
+                record.principal,
+                record.scopes,
+                record.revoked,
+                created.isoformat() if created is not None else None,
+            )
