@@ -28,7 +28,7 @@ from typing import IO, Any
 from local import oidc_provider
 from local.cfn import TemplateError, load_template
 from local.deployment import ALL_FUNCTIONS, Deployment
-from local.seed import create_secrets, create_state_machines, register_functions
+from local.seed import create_secrets, create_state_machines, create_tables, register_functions
 from local.template import ApiSpec, read_api
 from shared.scopes import READ, TRIGGER
 from wfctl import api_keys, tokens
@@ -194,7 +194,7 @@ class LocalStack:
 
 
 def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> LocalStack:
-    """Create the template's secrets and state machines in moto."""
+    """Create the template's secrets, tables and state machines in moto."""
     import boto3  # noqa: PLC0415
 
     endpoint = f"http://127.0.0.1:{moto_port}"
@@ -210,6 +210,8 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         template, resolver, session.client("secretsmanager", endpoint_url=endpoint)
     )
     resolver.resources.update(created)
+    tables = create_tables(template, resolver, session.client("dynamodb", endpoint_url=endpoint))
+    resolver.resources.update(tables)
     functions = register_functions(
         template,
         resolver,
@@ -223,7 +225,7 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         session.client("stepfunctions", endpoint_url=endpoint),
         template_path.resolve().parent,
     )
-    deployment = Deployment(resources={**created, **functions, **machines}, region=REGION)
+    deployment = Deployment(resources={**created, **tables, **functions, **machines}, region=REGION)
     api = read_api(template, deployment.resolver(template), template_path.resolve().parent)
     return LocalStack(api, deployment)
 

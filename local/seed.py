@@ -1,4 +1,5 @@
-"""Creating the template's AWS resources in moto: secrets, state machines, the demo API key.
+"""Creating the template's AWS resources in moto: secrets, tables, state machines, the demo
+API key.
 
 Names, definitions and substitutions are read from `template.yaml`, so the local run cannot
 drift from the deployed stack. Secret values are generated here, like CloudFormation's
@@ -130,6 +131,33 @@ def create_state_machines(
         )["stateMachineArn"]
         # `Ref` of a state machine is its ARN; `Fn::GetAtt .Name` its name.
         created[logical_id] = Physical(arn, {"Arn": arn, "Name": name})
+    return created
+
+
+TABLE = "AWS::DynamoDB::Table"
+#: The CreateTable arguments a template's table properties carry over as they are.
+_TABLE_KEYS = (
+    "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
+    "BillingMode", "ProvisionedThroughput",
+)  # fmt: skip
+
+
+def create_tables(
+    template: Mapping[str, Any], resolver: Resolver, client: Any
+) -> dict[str, Physical]:
+    """Create every DynamoDB table of the template (the security table) with its keys and
+    indexes. moto does not expire items by TTL; the authorizer checks `expires_at` itself."""
+    created: dict[str, Physical] = {}
+    for logical_id, res in template["Resources"].items():
+        if res.get("Type") != TABLE:
+            continue
+        props = resolver.resolve(res.get("Properties") or {})
+        name = str(props.get("TableName", f"{resolver.stack_name}-{logical_id}"))
+        arn = client.create_table(
+            TableName=name, **{k: props[k] for k in _TABLE_KEYS if k in props}
+        )["TableDescription"]["TableArn"]
+        # `Ref` of a table is its name; `Fn::GetAtt .Arn` its ARN.
+        created[logical_id] = Physical(name, {"Arn": arn})
     return created
 
 

@@ -30,15 +30,16 @@ import os
 import sys
 from typing import Any
 
+from shared.api_errors import ApiError
 from shared.api_key_admin import (
     DEFAULT_ROTATE_AFTER_DAYS,
-    AdminError,
     AdminSettings,
     ApiKeyAdmin,
     parse_issue_request,
     parse_key_id,
 )
 from shared.caller import Caller
+from shared.http_api import audit
 from shared.observability import logger
 from shared.scopes import ADMIN
 from shared.secret_formats import SecretFormatError
@@ -118,25 +119,32 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     client = _client()
     admin = ApiKeyAdmin(
-        client,
         AdminSettings(
             api_key_secret_prefix=args.prefix,
             rotation_function_arn=getattr(args, "rotation_function_arn", None),
         ),
+        client,
     )
     if args.action == "create" and args.rotation_function_arn:
         # The admin API's own validation of principal, scopes and schedule.
         issue_request = parse_issue_request(
-            json.dumps(
-                {
-                    "principal": args.principal,
-                    "scopes": args.scope,
-                    "rotateAfterDays": args.rotate_after_days,
-                }
-            ),
+            {
+                "principal": args.principal,
+                "scopes": args.scope,
+                "rotateAfterDays": args.rotate_after_days,
+            },
             DEFAULT_ROTATE_AFTER_DAYS,
         )
-        issued = admin.issue(_operator(), issue_request)
+        issued = admin.issue(issue_request)
+        audit(
+            "api_key.issued",
+            _operator(),
+            "wfctl",
+            api_key_id=issued.key_id,
+            api_key_principal=issued.principal,
+            api_key_scopes=list(issued.scopes),
+            rotate_after_days=issued.rotate_after_days,
+        )
         output: Any = {
             "key_id": issued.key_id,
             "api_key": issued.api_key,
@@ -161,8 +169,15 @@ def run(argv: list[str] | None = None) -> int:
         record = api_keys.rotate(client, args.prefix, args.key_id)
         output = {"key_id": record.key_id, "api_key": record.api_key}
     else:
-        revoked = admin.revoke(_operator(), parse_key_id(args.key_id))
+        revoked = admin.revoke(parse_key_id(args.key_id))
         deletion = revoked.deletion_date
+        audit(
+            "api_key.revoked",
+            _operator(),
+            "wfctl",
+            api_key_id=revoked.key_id,
+            deletion_date=deletion.isoformat() if deletion else None,
+        )
         output = {
             "key_id": revoked.key_id,
             "revoked": True,
@@ -179,8 +194,8 @@ def main() -> int:
         handler.setStream(sys.stderr)
     try:
         return run()
-    except AdminError as error:
-        print(f"wfctl: {type(error).__name__}: {error.reason}", file=sys.stderr)
+    except ApiError as error:
+        print(f"wfctl: {error.code}: {error}", file=sys.stderr)
         return 2
     except (
         tokens.TokenRequestError,

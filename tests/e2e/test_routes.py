@@ -65,6 +65,11 @@ CALLS: dict[tuple[str, str], tuple[str, Any, set[int]]] = {
     ("DELETE", "/api/admin/api-keys/{keyId}"): (
         f"/api/admin/api-keys/{UNKNOWN_KEY_ID}", None, {404},
     ),
+    # Revoking a subject nobody uses keeps the other tests' tokens valid.
+    ("POST", "/api/admin/revocations"): (
+        "/api/admin/revocations", {"sub": "e2e-nobody"}, {201},
+    ),
+    ("GET", "/api/admin/revocations"): ("/api/admin/revocations", None, {200}),
 }  # fmt: skip
 
 
