@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install test lint typecheck unit coverage run clean
+.PHONY: install test lint typecheck unit coverage run clean bench bench-smoke
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: lint typecheck
 
 coverage: install
 	$(BIN)/pytest -q --cov --cov-branch --cov-report=term-missing:skip-covered
+
+# The benchmark (bench/README.md): not part of `make test`; timings vary with machine load.
+bench: install
+	$(BIN)/python -m bench
+
+bench-smoke: install
+	$(BIN)/python -m bench --smoke --out bench/results-smoke.json
 
 run: install
 	@echo "make run arrives with the local-run issue (#5); see README."; exit 1

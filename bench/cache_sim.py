@@ -206,7 +206,7 @@ def run(world: World, minutes: float = 30.0) -> dict[str, Any]:
             key = (authorizer.value, value)
             identity_keys.append((request.at, key))
             for name, gateway in gateways.items():
-                cache_key = key + (request.method, request.path) if name.endswith("path") else key
+                cache_key = (*key, request.method, request.path) if name.endswith("path") else key
                 got = gateway.call(cache_key, request.at, event, arn)
                 if expected == 200 and got != 200:
                     wrong[name]["false_403"] += 1
@@ -229,4 +229,3 @@ def run(world: World, minutes: float = 30.0) -> dict[str, Any]:
             **wrong[name],
         }
     return result
-

@@ -165,9 +165,7 @@ def _summarize(
         result[contender] = entry
     for scheme in ("jwt", "api_key"):
         outs = inner[("ours", f"{scheme}_ext")]
-        result["ours"][f"{scheme}_extension_first_call_ms"] = _ms(
-            [o["first_call_s"] for o in outs]
-        )
+        result["ours"][f"{scheme}_extension_first_call_ms"] = _ms([o["first_call_s"] for o in outs])
     sdk = inner[("sdk", "import")]
     result["sdk"] = {
         "boto3_import_ms": _ms([o["import_s"] for o in sdk]),

@@ -31,9 +31,7 @@ class World:
 
 def build_world(api_key_count: int = 16) -> World:
     keys = fixtures.make_keys()
-    world = World(
-        keys, TokenFactory(keys), Sink(), FakeSecretsManager(), FakeJwks(keys.jwks)
-    )
+    world = World(keys, TokenFactory(keys), Sink(), FakeSecretsManager(), FakeJwks(keys.jwks))
     world.secrets.put(fixtures.JWT_SECRET_ID, fixtures.signing_secret_string(keys))
     for _ in range(api_key_count):
         add_api_key(world)
@@ -51,13 +49,14 @@ def add_api_key(world: World, scopes: tuple[str, ...] = ("workflow:read",)) -> s
 
 def install_ours(world: World) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Import the real handler and give its `AUTHORIZER` in-memory dependencies."""
-    import authorizer.app as app  # noqa: PLC0415 - after fixtures.apply_env()
+    from authorizer import app  # noqa: PLC0415 - after fixtures.apply_env()
     from authorizer.authorize import Authorizer  # noqa: PLC0415
     from authorizer.jwks import JwksCache  # noqa: PLC0415
     from authorizer.secret_store import SecretStore  # noqa: PLC0415
     from shared.observability import logger  # noqa: PLC0415
+    from shared.settings import AuthorizerSettings  # noqa: PLC0415
 
-    settings = app.AUTHORIZER.settings
+    settings = AuthorizerSettings.from_env(fixtures.BASE_ENV)
     store = SecretStore(settings.secret_cache_seconds, client_factory=lambda: world.secrets)
     # Prefill before injecting: `Authorizer.__init__` does `store or SecretStore(...)`, and an
     # empty SecretStore is falsy (it has __len__), so an empty injected store would be replaced
@@ -85,6 +84,13 @@ def install_naive(world: World) -> Callable[[dict[str, Any]], dict[str, Any]]:
         return result
 
     return reference
+
+
+def redirect_logs(sink: Sink) -> None:
+    """Send our handler's audit lines to the sink."""
+    from shared.observability import logger  # noqa: PLC0415
+
+    _redirect(logger, sink)
 
 
 def _redirect(logger: Any, sink: Sink) -> None:

@@ -22,7 +22,7 @@ class ExtensionSecretsClient:
         self._base = f"http://localhost:{port}/secretsmanager/get"
         self._token = os.environ.get("AWS_SESSION_TOKEN", "")
 
-    def get_secret_value(self, SecretId: str, VersionStage: str = "AWSCURRENT") -> Any:  # noqa: N803
+    def get_secret_value(self, SecretId: str, VersionStage: str = "AWSCURRENT") -> Any:
         import json  # noqa: PLC0415
         import urllib.error  # noqa: PLC0415
         import urllib.parse  # noqa: PLC0415

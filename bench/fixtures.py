@@ -167,7 +167,7 @@ class FakeSecretsManager:
             "CreatedDate": datetime.now(UTC),
         }
 
-    def get_secret_value(self, SecretId: str, VersionStage: str = "AWSCURRENT") -> Any:  # noqa: N803 - boto3's names
+    def get_secret_value(self, SecretId: str, VersionStage: str = "AWSCURRENT") -> Any:
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
         self.calls += 1

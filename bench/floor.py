@@ -110,9 +110,7 @@ def _policy(principal: str, resources: list[str], context: dict[str, Any]) -> st
     )
 
 
-def token_floor(
-    keys: Keys, alg: str, resources: list[str], sink: Sink
-) -> Callable[[str], str]:
+def token_floor(keys: Keys, alg: str, resources: list[str], sink: Sink) -> Callable[[str], str]:
     """The floor for one JWT algorithm; `resources` is the policy ours returns (same size)."""
     verify = _verifiers(keys)[alg]
     scheme = "jwt" if alg == "HS256" else "oauth"
@@ -146,7 +144,11 @@ def api_key_floor(
         if not hmac.compare_digest(key.encode(), record["api_key"].encode()):
             raise ValueError("bad key")
         principal = record["principal"]
-        context = {"principal": principal, "scheme": "api_key", "scopes": " ".join(record["scopes"])}
+        context = {
+            "principal": principal,
+            "scheme": "api_key",
+            "scopes": " ".join(record["scopes"]),
+        }
         _emit(sink, principal, "api_key", key, "/api/internal")
         return _policy(principal, resources, context)
 

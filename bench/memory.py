@@ -34,7 +34,7 @@ def child(invocations: int) -> dict[str, Any]:
     from bench import fixtures  # noqa: PLC0415
 
     fixtures.apply_env()
-    import authorizer.app  # noqa: F401, PLC0415 - the cold start being measured
+    import authorizer.app  # noqa: PLC0415 - the cold start being measured
 
     after_import = _status()
     from bench.contenders import add_api_key, build_world, install_ours  # noqa: PLC0415

@@ -110,9 +110,7 @@ def loopback(keys: Keys) -> Iterator[Loopback]:
     client.create_secret(Name=name, SecretString=record)
 
     hits: list[int] = []
-    jwks_handler = type(
-        "Jwks", (_JsonHandler,), {"routes": {"/jwks": keys.jwks}, "hits": hits}
-    )
+    jwks_handler = type("Jwks", (_JsonHandler,), {"routes": {"/jwks": keys.jwks}, "hits": hits})
     jwks_server = _serve(jwks_handler)
     stored = {}
     for secret_id in (fixtures.JWT_SECRET_ID, name):

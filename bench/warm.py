@@ -58,24 +58,35 @@ def run(world: World, rounds: int, batch: int, pool: int) -> dict[str, Any]:
         else:
             credentials = [world.factory.token(scheme) for _ in range(pool)]
         events = [fixtures.event_for(scheme, c) for c in credentials]
-        resources = allow_resources(ours(events[0]))
+        with contextlib.redirect_stdout(world.sink):
+            resources = allow_resources(ours(events[0]))
         floor = (
             api_key_floor(world.records, resources, world.sink)
             if scheme == "api_key"
             else token_floor(world.keys, scheme, resources, world.sink)
         )
-        n = len(events)
-        contenders: dict[str, Callable[[int], object]] = {
-            "floor": lambda i: floor(credentials[i % n]),
-            # The Lambda runtime serializes the returned policy; the floor does it too.
-            "naive": lambda i: json.dumps(naive(events[i % n])),
-            "ours": lambda i: json.dumps(ours(events[i % n])),
-        }
+        contenders = _contenders(floor, naive, ours, credentials, events)
         _check_outputs(world, contenders)
         with contextlib.redirect_stdout(world.sink):  # Powertools prints EMF to stdout
             samples, medians = race(contenders, rounds, batch)
         results[scheme] = _summarize(samples, medians)
     return results
+
+
+def _contenders(
+    floor: Callable[[str], str],
+    naive: Callable[[dict[str, Any]], dict[str, Any]],
+    ours: Callable[[dict[str, Any]], dict[str, Any]],
+    credentials: list[str],
+    events: list[dict[str, Any]],
+) -> dict[str, Callable[[int], object]]:
+    n = len(events)
+    return {
+        "floor": lambda i: floor(credentials[i % n]),
+        # The Lambda runtime serializes the returned policy; the floor does it too.
+        "naive": lambda i: json.dumps(naive(events[i % n])),
+        "ours": lambda i: json.dumps(ours(events[i % n])),
+    }
 
 
 def _check_outputs(world: World, contenders: dict[str, Callable[[int], object]]) -> None:
