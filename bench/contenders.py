@@ -75,7 +75,7 @@ def install_ours(world: World) -> Callable[[dict[str, Any]], dict[str, Any]]:
 def install_naive(world: World) -> Callable[[dict[str, Any]], dict[str, Any]]:
     from bench import naive_authorizer as naive  # noqa: PLC0415
 
-    naive.secrets_provider.client = world.secrets
+    naive.secrets_provider.client = world.secrets  # type: ignore[assignment]
     naive.jwks_client.fetch_data = lambda: world.jwks(naive.jwks_client.uri)  # type: ignore[method-assign]
     _redirect(naive.logger, world.sink)
 

@@ -40,7 +40,7 @@ class ExtensionSecretsClient:
             from botocore.exceptions import ClientError  # noqa: PLC0415 - error path only
 
             code = "ResourceNotFoundException" if error.code == 400 else "ServiceUnavailable"
-            raise ClientError({"Error": {"Code": code}}, "GetSecretValue") from None  # type: ignore[arg-type]
+            raise ClientError({"Error": {"Code": code}}, "GetSecretValue") from None
         if isinstance(value.get("CreatedDate"), str):
             value["CreatedDate"] = datetime.fromisoformat(value["CreatedDate"])
         return value

@@ -90,13 +90,13 @@ def make_keys() -> Keys:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa  # noqa: PLC0415
     from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm  # noqa: PLC0415
 
-    private = {
+    private: dict[str, Any] = {
         "RS256": rsa.generate_private_key(public_exponent=65537, key_size=2048),
         "ES256": ec.generate_private_key(ec.SECP256R1()),
         "EdDSA": ed25519.Ed25519PrivateKey.generate(),
     }
     public = {alg: key.public_key() for alg, key in private.items()}
-    to_jwk = {"RS256": RSAAlgorithm, "ES256": ECAlgorithm, "EdDSA": OKPAlgorithm}
+    to_jwk: dict[str, Any] = {"RS256": RSAAlgorithm, "ES256": ECAlgorithm, "EdDSA": OKPAlgorithm}
     jwks = {
         "keys": [
             {**to_jwk[alg].to_jwk(public[alg], as_dict=True), "kid": KID_FOR[alg], "alg": alg}

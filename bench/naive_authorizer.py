@@ -11,7 +11,7 @@ Gateway's result cache, `PyJWKClient` waits 30 s and has no stale-if-error). Do 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 import boto3  # noqa: F401 - the tutorial imports it eagerly; measured on purpose
 import jwt
@@ -40,7 +40,8 @@ jwks_client = PyJWKClient(os.environ["OAUTH_JWKS_URI"])
 def verify_bearer(token: str) -> dict[str, Any]:
     header = jwt.get_unverified_header(token)
     if header.get("alg") == "HS256":
-        secret = secrets_provider.get(JWT_SECRET_ID, transform="json")  # cached 5 s by Powertools
+        # Cached 5 s by Powertools (keyed on the name only).
+        secret = cast(dict[str, Any], secrets_provider.get(JWT_SECRET_ID, transform="json"))
         return jwt.decode(
             token,
             secret["key"],
@@ -60,7 +61,8 @@ def verify_bearer(token: str) -> dict[str, Any]:
 
 def verify_api_key(key: str) -> dict[str, Any]:
     key_id = key.split("_")[1]
-    record = secrets_provider.get(API_KEY_SECRET_PREFIX + key_id, transform="json")
+    name = API_KEY_SECRET_PREFIX + key_id
+    record = cast(dict[str, Any], secrets_provider.get(name, transform="json"))
     if record["api_key"] != key or record.get("revoked"):
         raise Exception("Unauthorized")
     return {"sub": record["principal"], "scope": " ".join(record["scopes"])}

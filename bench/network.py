@@ -30,7 +30,11 @@ def counting() -> Iterator[Counter[str]]:
     from botocore.client import BaseClient  # noqa: PLC0415
 
     counts: Counter[str] = Counter()
-    originals = (socket.socket.connect, BaseClient._make_api_call, urllib.request.urlopen)
+    # Any-typed handles: these are monkeypatches of library internals, undone on exit.
+    sock: Any = socket.socket
+    client: Any = BaseClient
+    request: Any = urllib.request
+    originals = (sock.connect, client._make_api_call, request.urlopen)
 
     def connect(self: socket.socket, address: Any) -> None:
         counts["tcp_connect"] += 1
@@ -44,15 +48,11 @@ def counting() -> Iterator[Counter[str]]:
         counts["urlopen"] += 1
         return originals[2](*args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    BaseClient._make_api_call = api_call  # type: ignore[method-assign]
-    urllib.request.urlopen = urlopen  # type: ignore[assignment]
+    sock.connect, client._make_api_call, request.urlopen = connect, api_call, urlopen
     try:
         yield counts
     finally:
-        socket.socket.connect = originals[0]  # type: ignore[method-assign]
-        BaseClient._make_api_call = originals[1]  # type: ignore[method-assign]
-        urllib.request.urlopen = originals[2]  # type: ignore[assignment]
+        sock.connect, client._make_api_call, request.urlopen = originals
 
 
 def run(world: World, loop: Loopback, seconds: float) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def loopback(keys: Keys) -> Iterator[Loopback]:
     jwks_server = _serve(jwks_handler)
     stored = {}
     for secret_id in (fixtures.JWT_SECRET_ID, name):
-        value = client.get_secret_value(SecretId=secret_id)
+        value: dict[str, Any] = dict(client.get_secret_value(SecretId=secret_id))
         value["CreatedDate"] = value["CreatedDate"].isoformat()
         value.pop("ResponseMetadata", None)
         stored[(secret_id, "AWSCURRENT")] = value
