@@ -1,0 +1,320 @@
+"""Where ours' warm time goes, and what proposed changes would win, measured.
+
+1. A profile of the real handler (cProfile, own time grouped by library), scaled to the
+   unprofiled median, so that "which library call costs what" is a number.
+2. Proposed changes to `authorizer/`, applied here as in-process patches (the benchmark never
+   edits `authorizer/`; the lead applies what is accepted), each raced against the unpatched
+   handler like the warm figure. None of them drops or loosens a check: they cache what is
+   recomputed on every call from inputs that did not change.
+
+Run: `python -m bench.whatif [--smoke]` (prints a table, adds nothing to results.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import json
+import pstats
+import re
+import statistics
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from bench import fixtures
+from bench.contenders import World, build_world, install_ours
+from bench.warm import race
+
+
+def _bucket(filename: str) -> str:
+    for name in ("jwt", "aws_lambda_powertools", "cryptography", "botocore", "boto3"):
+        if f"/site-packages/{name}/" in filename:
+            return name
+    for name in ("authorizer", "shared", "bench"):
+        if f"/{name}/" in filename:
+            return name
+    if "/logging/" in filename:
+        return "logging (stdlib)"
+    if "/json/" in filename:
+        return "json (stdlib)"
+    if filename.startswith("~") or filename == "<built-in>":
+        return "builtins (C)"
+    return "other stdlib"
+
+
+def profile(call: Callable[[int], object], invocations: int) -> dict[str, float]:
+    """Share of own time per library (percent)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for index in range(invocations):
+        call(index)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    totals: dict[str, float] = {}
+    for (filename, _, _), row in stats.stats.items():  # type: ignore[attr-defined]
+        totals[_bucket(filename)] = totals.get(_bucket(filename), 0.0) + row[2]
+    whole = sum(totals.values())
+    return {k: 100 * v / whole for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+# --- proposed changes, as patches -------------------------------------------------------
+# Each change installs a switch: the patched function runs the proposed code while
+# `Toggle.on` is set and the original otherwise, so the race can alternate "ours" and "ours
+# with the change" in one process with warm caches on both sides. Installing returns a
+# function that restores the original.
+
+
+class Toggle:
+    on = False
+
+
+def cached_signing_key(toggle: Toggle) -> Callable[[], None]:
+    """service_tokens: parse each signing-secret version once (today: two json.loads per call,
+    in `_kid_of` and `parse_signing_secret`), keyed on the SecretString itself."""
+    from authorizer import service_tokens as module  # noqa: PLC0415
+    from authorizer.secret_store import SecretVersion  # noqa: PLC0415
+    from shared.secret_formats import SigningKey  # noqa: PLC0415
+
+    service_tokens: Any = module  # patched in place, restored by the returned function
+    parse: Callable[[str], SigningKey] = service_tokens.parse_signing_secret
+    kid_of: Callable[[SecretVersion], str | None] = service_tokens._kid_of
+    cached_parse = lru_cache(maxsize=16)(parse)
+
+    @lru_cache(maxsize=16)
+    def cached_kid(text: str) -> str | None:
+        return kid_of(SecretVersion(text, "", None))
+
+    def parse_switch(text: str) -> SigningKey:
+        return cached_parse(text) if toggle.on else parse(text)
+
+    def kid_switch(version: Any) -> str | None:
+        return cached_kid(version.secret_string) if toggle.on else kid_of(version)
+
+    service_tokens.parse_signing_secret = parse_switch
+    service_tokens._kid_of = kid_switch
+
+    def restore() -> None:
+        service_tokens.parse_signing_secret, service_tokens._kid_of = parse, kid_of
+
+    return restore
+
+
+def memoized_policy(toggle: Toggle) -> Callable[[], None]:
+    """policy.allowed_resources: the route part (`METHOD/path` list) depends only on
+    (authorizer, scheme, scopes); memoize it (bounded) and only prefix the ARN per call."""
+    from authorizer import policy  # noqa: PLC0415
+    from shared.routes import routes_of  # noqa: PLC0415
+    from shared.scopes import Grants  # noqa: PLC0415
+
+    original = policy.allowed_resources
+
+    @lru_cache(maxsize=256)
+    def route_paths(authorizer: Any, scheme: Any, scopes: tuple[str, ...]) -> tuple[str, ...]:
+        grants = Grants.from_scopes(scopes)
+        return tuple(
+            method_path
+            for route in routes_of(authorizer)
+            for method_path in policy.route_resources(route, scheme, grants)
+        )
+
+    def switch(arn: Any, authorizer: Any, scheme: Any, scopes: Any) -> list[str]:
+        if not toggle.on:
+            return original(arn, authorizer, scheme, scopes)
+        prefix = arn.resource("", "")[:-1]  # "arn:...:<api>/<stage>/"
+        return [prefix + path for path in route_paths(authorizer, scheme, tuple(scopes))]
+
+    policy.allowed_resources = switch
+
+    def restore() -> None:
+        policy.allowed_resources = original
+
+    return restore
+
+
+def compiled_covers(toggle: Toggle) -> Callable[[], None]:
+    """authorize._covers: compile each policy resource's wildcard pattern once (today it is
+    rebuilt with re.escape, then looked up in re's cache, for every resource on every call)."""
+    from authorizer import authorize  # noqa: PLC0415
+
+    original = authorize._covers
+
+    @lru_cache(maxsize=1024)
+    def pattern(resource: str) -> re.Pattern[str]:
+        return re.compile(".*".join(re.escape(part) for part in resource.split("*")))
+
+    def switch(policy: dict[str, Any], request: Any) -> bool:
+        if not toggle.on:
+            return original(policy, request)
+        invoked = request.arn.resource(request.arn.method, request.arn.path.lstrip("/"))
+        return any(
+            pattern(resource).fullmatch(invoked)
+            for statement in policy["policyDocument"]["Statement"]
+            if statement["Effect"] == "Allow"
+            for resource in statement["Resource"]
+        )
+
+    authorize._covers = switch
+
+    def restore() -> None:
+        authorize._covers = original
+
+    return restore
+
+
+def direct_audit_line(toggle: Toggle) -> Callable[[], None]:
+    """audit.AuditRecord.emit: write the audit line with one json.dumps, same fields as
+    Powertools' formatter (level, location, message, timestamp, service, then the record),
+    instead of going through logging's record, handler and Powertools' formatter. Metrics stay
+    on Powertools (SPEC section 5)."""
+    import time  # noqa: PLC0415
+
+    from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
+
+    from authorizer.audit import METRIC_FOR, STALE_KEY_METRIC, AuditRecord  # noqa: PLC0415
+    from shared.observability import SERVICE, logger, metrics  # noqa: PLC0415
+
+    original = AuditRecord.emit
+    stream = logger.registered_handler.stream  # type: ignore[attr-defined]
+
+    def emit(self: AuditRecord, decision: Any, reason: str) -> None:
+        if not toggle.on:
+            original(self, decision, reason)
+            return
+        now = time.time()
+        line = {
+            "level": "INFO",
+            "location": "emit:50",
+            "message": "authorizer decision",
+            "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
+            + f",{int(now * 1000) % 1000:03d}+0000",
+            "service": SERVICE,
+            "decision": decision,
+            "scheme": self.scheme,
+            "principal": self.principal,
+            "reason": reason,
+            "source_ip": self.source_ip,
+            "http_method": self.http_method,
+            "resource": self.resource,
+            "request_id": self.request_id,
+            "key_id": self.key_id,
+            "kid": self.kid,
+            "credential_fingerprint": self.credential_fingerprint,
+        }
+        stream.write(json.dumps({k: v for k, v in line.items() if v is not None}) + "\n")
+        metrics.add_dimension(name="scheme", value=self.scheme)
+        metrics.add_dimension(name="reason", value=reason)
+        metrics.add_metric(name=METRIC_FOR[decision], unit=MetricUnit.Count, value=1)
+        if reason == "stale_key":
+            metrics.add_metric(name=STALE_KEY_METRIC, unit=MetricUnit.Count, value=1)
+
+    AuditRecord.emit = emit  # type: ignore[method-assign]
+
+    def restore() -> None:
+        AuditRecord.emit = original  # type: ignore[method-assign]
+
+    return restore
+
+
+def all_three(toggle: Toggle) -> Callable[[], None]:
+    restores = [change(toggle) for change in (cached_signing_key, memoized_policy, compiled_covers)]
+
+    def restore() -> None:
+        for undo in reversed(restores):
+            undo()
+
+    return restore
+
+
+def all_four(toggle: Toggle) -> Callable[[], None]:
+    restores = [all_three(toggle), direct_audit_line(toggle)]
+
+    def restore() -> None:
+        for undo in reversed(restores):
+            undo()
+
+    return restore
+
+
+CHANGES: dict[str, Callable[[Toggle], Callable[[], None]]] = {
+    "cached signing key": cached_signing_key,
+    "memoized policy": memoized_policy,
+    "compiled _covers": compiled_covers,
+    "all three": all_three,
+    "direct audit line": direct_audit_line,
+    "all four": all_four,
+}
+
+
+def gains(world: World, rounds: int, batch: int) -> dict[str, dict[str, Any]]:
+    """For each change and scheme: median us of ours without and with it, raced."""
+    ours = install_ours(world)
+    events: dict[str, list[dict[str, Any]]] = {}
+    for scheme in ("HS256", "RS256", "api_key"):
+        creds = world.api_keys if scheme == "api_key" else _tokens(world, scheme, 32)
+        events[scheme] = [fixtures.event_for(scheme, c) for c in creds]
+    results: dict[str, dict[str, Any]] = {}
+    for name, change in CHANGES.items():
+        toggle = Toggle()
+        restore = change(toggle)
+        results[name] = {}
+        try:
+            for scheme, evs in events.items():
+                _, medians = race(_pair(ours, evs, toggle), rounds, batch)
+                before = statistics.median(medians["ours"]) / 1000
+                after = statistics.median(medians["changed"]) / 1000
+                results[name][scheme] = {"before_us": before, "after_us": after}
+        finally:
+            restore()
+    return results
+
+
+def _tokens(world: World, scheme: str, count: int) -> list[str]:
+    return [world.factory.token(scheme) for _ in range(count)]
+
+
+def _pair(
+    ours: Callable[[dict[str, Any]], dict[str, Any]], evs: list[dict[str, Any]], toggle: Toggle
+) -> dict[str, Callable[[int], object]]:
+    n = len(evs)
+
+    def base(i: int) -> object:
+        toggle.on = False
+        return json.dumps(ours(evs[i % n]))
+
+    def changed(i: int) -> object:
+        toggle.on = True
+        return json.dumps(ours(evs[i % n]))
+
+    return {"ours": base, "changed": changed}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.whatif")
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args(argv)
+    rounds, batch, n = (2, 20, 200) if args.smoke else (20, 200, 3000)
+    fixtures.apply_env()
+    world = build_world()
+    ours = install_ours(world)
+    with contextlib.redirect_stdout(world.sink):
+        for scheme in ("HS256", "RS256", "api_key"):
+            creds = world.api_keys if scheme == "api_key" else _tokens(world, scheme, 32)
+            evs = [fixtures.event_for(scheme, c) for c in creds]
+            shares = profile(lambda i, evs=evs: json.dumps(ours(evs[i % len(evs)])), n)  # type: ignore[misc]
+            line = ", ".join(f"{k} {v:.0f}%" for k, v in shares.items() if v >= 1)
+            print(f"profile {scheme:<8} own time: {line}")
+        found = gains(world, rounds, batch)
+    for name, per_scheme in found.items():
+        cells = "  ".join(
+            f"{s}: {r['before_us']:.0f} -> {r['after_us']:.0f} us "
+            f"({100 * (r['after_us'] / r['before_us'] - 1):+.0f}%)"
+            for s, r in per_scheme.items()
+        )
+        print(f"{name:<20} {cells}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
