@@ -27,36 +27,125 @@ from bench import fixtures
 from bench.contenders import World, build_world, install_ours
 from bench.warm import race
 
-
-def _bucket(filename: str) -> str:
-    for name in ("jwt", "aws_lambda_powertools", "cryptography", "botocore", "boto3"):
-        if f"/site-packages/{name}/" in filename:
-            return name
-    for name in ("authorizer", "shared", "bench"):
-        if f"/{name}/" in filename:
-            return name
-    if "/logging/" in filename:
-        return "logging (stdlib)"
-    if "/json/" in filename:
-        return "json (stdlib)"
-    if filename.startswith("~") or filename == "<built-in>":
-        return "builtins (C)"
-    return "other stdlib"
+#: The calls ours spends its time in: (label, file suffix, function name).
+COMPONENTS: tuple[tuple[str, str, str], ...] = (
+    ("PyJWT jwt.decode (all of it)", "jwt/api_jwt.py", "decode"),
+    ("  of which signature check", "jwt/api_jws.py", "_verify_signature"),
+    ("  of which segment checks + JSON", "jwt/api_jws.py", "_load"),
+    ("Powertools Logger.info (audit line)", "logging/logger.py", "info"),
+    ("Powertools Metrics flush (EMF blob)", "cloudwatch_emf/cloudwatch.py", "flush_metrics"),
+    ("Powertools add_metric/add_dimension", "cloudwatch_emf/cloudwatch.py", "add_metric"),
+    ("authorizer build_policy", "authorizer/policy.py", "build_policy"),
+    ("authorizer _covers (audit allow/deny)", "authorizer/authorize.py", "_covers"),
+    ("authorizer read_request", "authorizer/request.py", "read_request"),
+    ("authorizer jose.parse_unverified", "authorizer/jose.py", "parse_unverified"),
+    ("authorizer service-token key lookup", "authorizer/service_tokens.py", "_candidates"),
+    ("authorizer ApiKeyVerifier.verify", "authorizer/api_keys.py", "verify"),
+    ("credential fingerprint (sha256)", "shared/observability.py", "fingerprint"),
+)
 
 
 def profile(call: Callable[[int], object], invocations: int) -> dict[str, float]:
-    """Share of own time per library (percent)."""
+    """Cumulative share (percent of the whole call) of each component, under cProfile."""
     profiler = cProfile.Profile()
     profiler.enable()
     for index in range(invocations):
         call(index)
     profiler.disable()
-    stats = pstats.Stats(profiler)
-    totals: dict[str, float] = {}
-    for (filename, _, _), row in stats.stats.items():  # type: ignore[attr-defined]
-        totals[_bucket(filename)] = totals.get(_bucket(filename), 0.0) + row[2]
-    whole = sum(totals.values())
-    return {k: 100 * v / whole for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+    stats: dict[tuple[str, int, str], Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    whole = max(row[3] for row in stats.values())
+    shares: dict[str, float] = {}
+    for label, suffix, function in COMPONENTS:
+        total = sum(
+            row[3]
+            for (filename, _, name), row in stats.items()
+            if filename.endswith(suffix) and name == function
+        )
+        if function == "add_metric":
+            total += sum(
+                row[3]
+                for (filename, _, name), row in stats.items()
+                if filename.endswith(suffix) and name == "add_dimension"
+            )
+        if total:
+            shares[label] = 100 * total / whole
+    return shares
+
+
+def component_costs(world: World, rounds: int, batch: int) -> dict[str, float]:
+    """Median us of each library call ours makes, unprofiled, raced like the warm figure."""
+    import time  # noqa: PLC0415
+
+    import jwt  # noqa: PLC0415
+    from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
+
+    from authorizer import authorize  # noqa: PLC0415
+    from authorizer.jose import parse_unverified  # noqa: PLC0415
+    from authorizer.policy import build_policy  # noqa: PLC0415
+    from authorizer.request import read_request  # noqa: PLC0415
+    from shared.observability import logger, metrics  # noqa: PLC0415
+    from shared.routes import Scheme  # noqa: PLC0415
+
+    hs_token, rs_token = world.factory.token("HS256"), world.factory.token("RS256")
+    event = fixtures.event_for("HS256", hs_token)
+    request = read_request(event)
+    admin = ("workflow:admin",)
+    policy = build_policy("p", request.arn, request.route.authorizer, Scheme.JWT, admin, {})
+    fields: dict[str, Any] = {
+        "decision": "allow", "scheme": "jwt", "principal": "client-1", "reason": "ok",
+        "source_ip": "203.0.113.7", "http_method": "GET", "resource": "/api/automate",
+        "request_id": "c6af9ac6", "key_id": None, "kid": "hs-bench-1",
+        "credential_fingerprint": "0123456789ab",
+    }  # fmt: skip
+    hs_options: Any = {"require": ["sub", "exp", "iat"], "enforce_minimum_key_length": True}
+    common: dict[str, Any] = {"leeway": 60}
+    rsa_key = world.keys.public["RS256"]
+
+    def metrics_flush() -> None:
+        metrics.add_dimension(name="scheme", value="jwt")
+        metrics.add_dimension(name="reason", value="ok")
+        metrics.add_metric(name="AuthorizerAllow", unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()
+
+    def plain_line() -> None:
+        world.sink.write(json.dumps({"level": "INFO", "timestamp": time.time(), **fields}) + "\n")
+
+    calls: dict[str, Callable[[], object]] = {
+        "jwt.decode HS256 (ours' options)": lambda: jwt.decode(
+            hs_token,
+            world.keys.hs_key,
+            algorithms=["HS256"],
+            issuer=fixtures.SERVICE_ISSUER,
+            audience=fixtures.SERVICE_AUDIENCE,
+            options=hs_options,
+            **common,
+        ),
+        "jwt.decode RS256 (ours' options)": lambda: jwt.decode(
+            rs_token,
+            rsa_key,
+            algorithms=["RS256"],
+            issuer=fixtures.ISSUER,
+            audience=fixtures.AUDIENCE,
+            options={"require": ["exp", "iss", "aud"]},
+            **common,
+        ),
+        "Powertools Logger.info, audit fields": lambda: logger.info(
+            "authorizer decision", **fields
+        ),
+        "plain json.dumps audit line": plain_line,
+        "Powertools 2 dims + metric + flush": metrics_flush,
+        "authorizer read_request": lambda: read_request(event),
+        "authorizer jose.parse_unverified HS256": lambda: parse_unverified(hs_token),
+        "authorizer build_policy (admin, 10 routes)": lambda: build_policy(
+            "p", request.arn, request.route.authorizer, Scheme.JWT, admin, {}
+        ),
+        "authorizer _covers (admin policy)": lambda: authorize._covers(policy, request),
+    }
+    timed: dict[str, Callable[[int], object]] = {}
+    for name, call in calls.items():
+        timed[name] = lambda _index, call=call: call()  # type: ignore[misc]
+    _, medians = race(timed, rounds, batch)
+    return {name: statistics.median(values) / 1000 for name, values in medians.items()}
 
 
 # --- proposed changes, as patches -------------------------------------------------------
@@ -298,14 +387,21 @@ def main(argv: list[str] | None = None) -> int:
     fixtures.apply_env()
     world = build_world()
     ours = install_ours(world)
+    profiles: list[str] = []
     with contextlib.redirect_stdout(world.sink):
         for scheme in ("HS256", "RS256", "api_key"):
             creds = world.api_keys if scheme == "api_key" else _tokens(world, scheme, 32)
             evs = [fixtures.event_for(scheme, c) for c in creds]
             shares = profile(lambda i, evs=evs: json.dumps(ours(evs[i % len(evs)])), n)  # type: ignore[misc]
-            line = ", ".join(f"{k} {v:.0f}%" for k, v in shares.items() if v >= 1)
-            print(f"profile {scheme:<8} own time: {line}")
+            profiles.append(f"profile of ours, {scheme} (share of the whole call under cProfile):")
+            profiles += [f"  {label:<40} {share:5.1f}%" for label, share in shares.items()]
+        costs = component_costs(world, rounds, batch)
         found = gains(world, rounds, batch)
+    print("\n".join(profiles))
+    print("unprofiled cost of each call (median us, raced):")
+    for name, cost in costs.items():
+        print(f"  {name:<44} {cost:7.1f}")
+    print("proposed changes, raced against today's handler (median us per invocation):")
     for name, per_scheme in found.items():
         cells = "  ".join(
             f"{s}: {r['before_us']:.0f} -> {r['after_us']:.0f} us "
