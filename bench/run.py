@@ -161,10 +161,13 @@ def table(results: dict[str, Any]) -> str:
         f"(HS256), {o['api_key_extension_first_call_ms']:.0f} (API key)")  # fmt: skip
     mem = results["memory"]
     out("")
-    out(f"5. Memory, MB: RSS after import {mem['rss_after_import_mb']:.1f}; peak after cold start "
-        f"{mem['peak_after_cold_start_mb']:.1f}; after {mem['invocations']} distinct warm calls: "
-        f"RSS {mem['rss_after_run_mb']:.1f}, peak {mem['peak_after_run_mb']:.1f}, growth "
-        f"{mem['growth_mb']:+.2f}; secret cache entries {mem['secret_cache_entries']}")  # fmt: skip
+    out(f"5. Memory, MB (fresh process): RSS after import {mem['rss_after_import_mb']:.1f}; "
+        f"peak after cold start (import + first call per scheme) "
+        f"{mem['peak_after_cold_start_mb']:.1f}")  # fmt: skip
+    out(f"   {mem['invocations']} warm calls with distinct credentials: RSS "
+        f"{mem['rss_before_run_mb']:.1f} -> {mem['rss_after_run_mb']:.1f} (growth "
+        f"{mem['growth_mb']:+.2f}), peak {mem['peak_after_run_mb']:.1f}; secret cache entries "
+        f"{mem['secret_cache_entries']} (bound 1024)")  # fmt: skip
     cache = results["cache"]
     out("")
     out(f"6. Cache efficiency: {cache['clients']} clients x all routes x {cache['minutes']:.0f} "
