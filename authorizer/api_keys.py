@@ -80,7 +80,11 @@ class ApiKeyVerifier:
         self._settings = settings
         self._store = store
         self._wall_clock = wall_clock
-        self.negative = negative or NegativeCache(NEGATIVE_CACHE_SECONDS, NEGATIVE_CACHE_SIZE)
+        self.negative = (
+            NegativeCache(NEGATIVE_CACHE_SECONDS, NEGATIVE_CACHE_SIZE)
+            if negative is None
+            else negative
+        )
 
     def verify(self, presented: str) -> VerifiedApiKey:
         key_id = parse_api_key(presented)

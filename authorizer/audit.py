@@ -11,6 +11,7 @@ from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from authorizer.guard import Subject
 from authorizer.request import AuthRequest
 from shared.observability import fingerprint, logger, metrics
 
@@ -24,6 +25,10 @@ METRIC_FOR: dict[Decision, str] = {
 }
 #: A rotated-out API key used after its grace window (SPEC section 5, alarmed in the template).
 STALE_KEY_METRIC = "StaleKeyUse"
+#: An IP or a credential id crossed the failure threshold and is locked out.
+LOCKOUT_METRIC = "Lockout"
+#: An API key used from a source IP not seen for it within the configured period.
+NEW_SOURCE_METRIC = "NewSourceForKey"
 
 
 @dataclass(slots=True)
@@ -37,6 +42,8 @@ class AuditRecord:
     key_id: str | None = None
     kid: str | None = None
     credential_fingerprint: str | None = None
+    subject: Subject | None = None
+    """The unverified identifiers the lockout counters are keyed on."""
 
     def note_request(self, request: AuthRequest) -> None:
         self.source_ip = request.source_ip
@@ -66,3 +73,26 @@ class AuditRecord:
         metrics.add_metric(name=METRIC_FOR[decision], unit=MetricUnit.Count, value=1)
         if reason == "stale_key":
             metrics.add_metric(name=STALE_KEY_METRIC, unit=MetricUnit.Count, value=1)
+        # Flushed here rather than by `@metrics.log_metrics`: exactly one blob per decision,
+        # whichever way the handler exits, with this decision's dimensions only.
+        metrics.flush_metrics()
+
+
+def audit_lockout(audit: AuditRecord) -> None:
+    logger.warning(
+        "lockout",
+        source_ip=audit.source_ip,
+        credential_id=audit.subject.credential_id if audit.subject else None,
+        scheme=audit.scheme,
+    )
+    metrics.add_metric(name=LOCKOUT_METRIC, unit=MetricUnit.Count, value=1)
+
+
+def audit_new_source(audit: AuditRecord) -> None:
+    logger.warning(
+        "api key used from a new source",
+        key_id=audit.key_id,
+        principal=audit.principal,
+        source_ip=audit.source_ip,
+    )
+    metrics.add_metric(name=NEW_SOURCE_METRIC, unit=MetricUnit.Count, value=1)

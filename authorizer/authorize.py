@@ -9,14 +9,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from authorizer.api_keys import ApiKeyVerifier
-from authorizer.audit import AuditRecord
+from authorizer.audit import AuditRecord, audit_lockout, audit_new_source
 from authorizer.errors import UNAUTHORIZED, UNAVAILABLE, CredentialError, DependencyError
+from authorizer.guard import Guard, Precheck, Subject
 from authorizer.policy import build_policy
 from authorizer.request import AuthRequest, bearer_token, read_request
 from authorizer.secret_store import SecretStore
 from shared.observability import logger
 from shared.routes import AuthorizerName, Scheme
 from shared.scopes import ScopeClaimError, parse_scope_claims
+from shared.secret_formats import parse_api_key
 from shared.settings import AuthorizerSettings, ConfigurationError
 
 if TYPE_CHECKING:  # the bearer path's modules import PyJWT; load them only when needed
@@ -36,17 +38,19 @@ class Authorizer:
         settings: AuthorizerSettings,
         store: SecretStore | None = None,
         jwks: JwksCache | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store or SecretStore(settings.secret_cache_seconds)
+        self.store = SecretStore(settings.secret_cache_seconds) if store is None else store
         self._jwks = jwks
         self.api_keys = ApiKeyVerifier(settings, self.store)
+        self.guard = Guard(settings.security) if guard is None else guard
 
     @cached_property
     def jwks(self) -> JwksCache:
         from authorizer.jwks import JwksCache  # noqa: PLC0415 - see TYPE_CHECKING above
 
-        return self._jwks or JwksCache(self.settings)
+        return JwksCache(self.settings) if self._jwks is None else self._jwks
 
     @cached_property
     def service_tokens(self) -> ServiceTokenVerifier:
@@ -68,6 +72,8 @@ class Authorizer:
             audit.note_request(request)
             policy = self.decide(request, audit)
         except CredentialError as error:
+            if error.reason != "rate_limited":
+                self._record_failure(audit)
             audit.emit("unauthorized", error.reason)
             raise Exception(UNAUTHORIZED) from None
         except (DependencyError, ConfigurationError) as error:
@@ -92,14 +98,26 @@ class Authorizer:
         if request.credential is None:
             raise CredentialError("missing_credential")
         if request.route.authorizer is AuthorizerName.API_KEY:
-            audit.scheme = Scheme.API_KEY
-            verified = self.api_keys.verify(request.credential)
-            audit.key_id = verified.key_id
-            record = verified.record
-            audit.principal = record.principal
-            context: Context = {"key_id": verified.key_id}
-            return self._policy(request, Scheme.API_KEY, record.principal, record.scopes, context)
+            return self._api_key(request, request.credential, audit)
         return self._bearer(request, request.credential, audit)
+
+    def _api_key(self, request: AuthRequest, presented: str, audit: AuditRecord) -> dict[str, Any]:
+        audit.scheme = Scheme.API_KEY
+        key_id = parse_api_key(presented)
+        if key_id is None:
+            raise CredentialError("malformed")  # before any network call
+        audit.key_id = key_id  # the id is not secret: audit it
+        who = Subject(request.source_ip, credential_id=f"api_key:{key_id}", key_id=key_id)
+        audit.subject = who
+        precheck = self._precheck(who)
+        verified = self.api_keys.verify(presented)
+        record = verified.record
+        audit.principal = record.principal
+        if precheck.available and not precheck.source_seen:
+            audit_new_source(audit)
+            self.guard.remember_source(who)
+        context: Context = {"key_id": key_id}
+        return self._policy(request, Scheme.API_KEY, record.principal, record.scopes, context)
 
     def _bearer(self, request: AuthRequest, header: str, audit: AuditRecord) -> dict[str, Any]:
         from authorizer.jose import SERVICE_ALGORITHMS, parse_unverified  # noqa: PLC0415
@@ -107,6 +125,16 @@ class Authorizer:
 
         token = parse_unverified(bearer_token(header))
         audit.kid = token.kid
+        claimed = _claimed_principal(token.payload)
+        jti = token.payload.get("jti")
+        who = Subject(
+            request.source_ip,
+            credential_id=f"token:{claimed}" if claimed else None,
+            jti=jti if isinstance(jti, str) and jti else None,
+            subject=claimed,
+        )
+        audit.subject = who
+        precheck = self._precheck(who)
         issuer = token.payload.get("iss")
         context: Context = {}
         # The (unverified) issuer picks the path; each path has its own algorithm allow-list
@@ -125,15 +153,44 @@ class Authorizer:
         else:
             raise CredentialError("bad_algorithm")
         audit.principal = principal[:MAX_PRINCIPAL_LENGTH]
+        self._check_revocation(precheck, claims)
         try:
             scopes = parse_scope_claims(claims.get("scope"), claims.get("scp"))
         except ScopeClaimError:
             raise CredentialError("malformed") from None
-        jti = claims.get("jti")
-        if isinstance(jti, str) and jti:
-            context["token_id"] = jti[:MAX_PRINCIPAL_LENGTH]
+        if who.jti:
+            context["token_id"] = who.jti[:MAX_PRINCIPAL_LENGTH]
         context["expires_at"] = int(claims["exp"])
         return self._policy(request, scheme, principal, scopes, context)
+
+    def _precheck(self, who: Subject) -> Precheck:
+        """One read of the security table; a locked IP or credential stops here, unverified."""
+        if not self.guard.enabled:
+            return Precheck()
+        precheck = self.guard.precheck(who)
+        if precheck.available and self.guard.is_locked(precheck):
+            raise CredentialError("rate_limited")
+        return precheck
+
+    def _check_revocation(self, precheck: Precheck, claims: Mapping[str, Any]) -> None:
+        if not self.guard.enabled:
+            return
+        precheck.require_available()  # revocation fails closed, see guard.py
+        if precheck.jti_revoked:
+            raise CredentialError("revoked")
+        before = precheck.subject_revoked_before
+        if before is not None:
+            issued = claims.get("iat")
+            # A token without `iat` cannot prove it was issued after the revocation.
+            if not isinstance(issued, int | float) or issued <= before:
+                raise CredentialError("revoked")
+
+    def _record_failure(self, audit: AuditRecord) -> None:
+        if not self.guard.enabled or not audit.source_ip:
+            return
+        who = audit.subject or Subject(audit.source_ip)
+        if self.guard.record_failure(who):
+            audit_lockout(audit)
 
     def _policy(
         self,
@@ -154,6 +211,15 @@ class Authorizer:
         return build_policy(
             principal, request.arn, request.route.authorizer, scheme, scopes, context
         )
+
+
+def _claimed_principal(payload: Mapping[str, Any]) -> str | None:
+    """Who the token says it is, before verification: only to key lookups, never to decide."""
+    for name in ("sub", "client_id", "azp"):
+        value = payload.get(name)
+        if isinstance(value, str) and value:
+            return value[:MAX_PRINCIPAL_LENGTH]
+    return None
 
 
 def _covers(policy: dict[str, Any], request: AuthRequest) -> bool:

@@ -58,6 +58,9 @@ def fetch_json(url: str) -> Any:
             if response.status != 200:
                 raise FetchError(f"status {response.status}")
             body = response.read(MAX_BODY_BYTES + 1)
+    except urllib.error.HTTPError as error:
+        error.close()  # it holds the open response
+        raise FetchError(f"status {error.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise FetchError(type(error).__name__) from None
     if len(body) > MAX_BODY_BYTES:
@@ -120,6 +123,8 @@ class JwksCache:
         now = self._clock()
         if not self._is_fresh(now) and not self._backing_off(now):
             self._refresh(now)
+        if not self._is_usable(now):
+            raise DependencyError("jwks_unavailable")  # never fetched, or stale beyond the limit
         key = self._keys.get(kid)
         if key is not None:
             return key
@@ -128,8 +133,6 @@ class JwksCache:
             key = self._keys.get(kid)
             if key is not None:
                 return key
-        if not self._is_usable(now):
-            raise DependencyError("jwks_unavailable")
         raise CredentialError("unknown_kid")
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 
@@ -36,6 +36,34 @@ def env_str(env: Mapping[str, str], name: str, default: str | None = None) -> st
 
 
 @dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    """Lockout, revocation and anomaly settings (README, "Hardening")."""
+
+    table_name: str | None = None
+    """`SECURITY_TABLE_NAME`; unset disables lockout, token revocation and new-source alerts."""
+    lockout_threshold: int = 10
+    """`LOCKOUT_THRESHOLD`: failures within one window that lock an IP or a credential id."""
+    lockout_window_seconds: int = 300
+    """`LOCKOUT_WINDOW_SECONDS`: the window, and so the longest lockout."""
+    new_source_period_seconds: int = 30 * 86400
+    """`NEW_SOURCE_PERIOD_SECONDS`: an API key used from an IP not seen within it is reported."""
+    revocation_max_seconds: int = 86400
+    """`REVOCATION_MAX_SECONDS`: how long a subject revocation is kept (longest token lifetime)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SecuritySettings:
+        return cls(
+            table_name=env_str(env, "SECURITY_TABLE_NAME"),
+            lockout_threshold=env_int(env, "LOCKOUT_THRESHOLD", 10, minimum=1),
+            lockout_window_seconds=env_int(env, "LOCKOUT_WINDOW_SECONDS", 300, minimum=1),
+            new_source_period_seconds=env_int(
+                env, "NEW_SOURCE_PERIOD_SECONDS", 30 * 86400, minimum=1
+            ),
+            revocation_max_seconds=env_int(env, "REVOCATION_MAX_SECONDS", 86400, minimum=1),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorizerSettings:
     """Everything the authorizer is configured with. Secret names only, never secret values."""
 
@@ -54,6 +82,7 @@ class AuthorizerSettings:
     clock_skew_seconds: int = 60
     secret_cache_seconds: int = 5
     """How long a fetched secret version is reused (`POWERTOOLS_PARAMETERS_MAX_AGE`)."""
+    security: SecuritySettings = field(default_factory=SecuritySettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthorizerSettings:
@@ -75,6 +104,7 @@ class AuthorizerSettings:
             clock_skew_seconds=env_int(env, "CLOCK_SKEW_SECONDS", 60),
             # Powertools' documented default for its parameter cache is 5 seconds.
             secret_cache_seconds=env_int(env, "POWERTOOLS_PARAMETERS_MAX_AGE", 5),
+            security=SecuritySettings.from_env(env),
         )
         if settings.oauth_issuer and not settings.oauth_audience:
             raise ConfigurationError("OAUTH_AUDIENCE must be set when OAUTH_ISSUER is set")

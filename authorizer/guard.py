@@ -1,0 +1,203 @@
+"""Brute-force lockout, token revocation and new-source detection, backed by the security table.
+
+Budget (issue #6): one DynamoDB round trip per verified request, a `BatchGetItem` of every item
+the decision needs (the two failure counters, the token's revocation items or the key's
+seen-source item), made before any verification work. Failures add counter writes; a key's
+first use from a new IP adds one write. Requests answered from API Gateway's authorizer cache
+cost nothing.
+
+When the table cannot be read, the lockout check fails open (logged and counted): refusing
+every caller because the counter store is down would turn a DynamoDB incident into a full
+outage, and brute force is also bounded by the stage throttle and the optional WAF rule. The
+revocation check fails closed: a revoked token is a known-compromised credential, and an
+attacker able to degrade the table must not be able to use it again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from authorizer.errors import DependencyError
+from shared.observability import logger
+from shared.security_table import (
+    credential_failures_key,
+    ip_failures_key,
+    revoked_jti_key,
+    revoked_subject_key,
+    seen_source_key,
+)
+from shared.settings import SecuritySettings
+
+#: Reported by a precheck that could not read the table.
+UNAVAILABLE_METRIC = "SecurityTableUnavailable"
+
+
+def default_dynamodb_client() -> Any:
+    import boto3  # noqa: PLC0415 - deferred like the Secrets Manager client
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2})
+    return boto3.client("dynamodb", config=config)
+
+
+@dataclass(frozen=True, slots=True)
+class Precheck:
+    """What the table said about this request, read in one round trip."""
+
+    available: bool = True
+    ip_failures: int = 0
+    credential_failures: int = 0
+    jti_revoked: bool = False
+    subject_revoked_before: float | None = None
+    source_seen: bool = True
+
+    def require_available(self) -> None:
+        if not self.available:
+            raise DependencyError("security_table_unavailable")
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The unverified identifiers of a credential the guard looks up."""
+
+    source_ip: str
+    credential_id: str | None = None
+    jti: str | None = None
+    subject: str | None = None
+    key_id: str | None = None
+
+
+class Guard:
+    def __init__(
+        self,
+        settings: SecuritySettings,
+        client_factory: Callable[[], Any] = default_dynamodb_client,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self._client_factory = client_factory
+        self._client: Any = None
+        self._clock = wall_clock
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.table_name is not None
+
+    def window(self, now: float | None = None) -> int:
+        return int((self._clock() if now is None else now) // self.settings.lockout_window_seconds)
+
+    def precheck(self, who: Subject) -> Precheck:
+        table = self.settings.table_name
+        if table is None:
+            return Precheck()
+        now = self._clock()
+        window = self.window(now)
+        wanted = {"ip": ip_failures_key(who.source_ip, window)}
+        if who.credential_id:
+            wanted["cred"] = credential_failures_key(who.credential_id, window)
+        if who.jti:
+            wanted["jti"] = revoked_jti_key(who.jti)
+        if who.subject:
+            wanted["sub"] = revoked_subject_key(who.subject)
+        if who.key_id and who.source_ip:
+            wanted["seen"] = seen_source_key(who.key_id, who.source_ip)
+        try:
+            response = self._dynamodb().batch_get_item(
+                RequestItems={table: {"Keys": [{"pk": {"S": key}} for key in set(wanted.values())]}}
+            )
+        except Exception as error:  # botocore errors, or no region/credentials at all
+            return self._unavailable(error)
+        if response.get("UnprocessedKeys"):
+            return self._unavailable(None)
+        items = {
+            item["pk"]["S"]: item
+            for item in response.get("Responses", {}).get(table, [])
+            # DynamoDB deletes expired items lazily (up to days later): check TTL ourselves.
+            if _number(item, "expires_at", default=float("inf")) > now
+        }
+        subject_item = items.get(wanted.get("sub", ""))
+        return Precheck(
+            ip_failures=int(_number(items.get(wanted["ip"]), "count")),
+            credential_failures=int(_number(items.get(wanted.get("cred", "")), "count")),
+            jti_revoked="jti" in wanted and wanted["jti"] in items,
+            subject_revoked_before=_number(subject_item, "before") if subject_item else None,
+            source_seen="seen" not in wanted or wanted["seen"] in items,
+        )
+
+    def is_locked(self, precheck: Precheck) -> bool:
+        limit = self.settings.lockout_threshold
+        return precheck.ip_failures >= limit or precheck.credential_failures >= limit
+
+    def record_failure(self, who: Subject) -> bool:
+        """Count one failed attempt for the IP and the credential id; True if that locked one."""
+        table = self.settings.table_name
+        if table is None:
+            return False
+        now = self._clock()
+        window = self.window(now)
+        expires = int((window + 2) * self.settings.lockout_window_seconds)
+        keys = [ip_failures_key(who.source_ip, window)]
+        if who.credential_id:
+            keys.append(credential_failures_key(who.credential_id, window))
+        locked = False
+        for key in keys:
+            try:
+                response = self._dynamodb().update_item(
+                    TableName=table,
+                    Key={"pk": {"S": key}},
+                    UpdateExpression="ADD #count :one SET expires_at = :expires",
+                    ExpressionAttributeNames={"#count": "count"},
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(expires)}},
+                    ReturnValues="UPDATED_NEW",
+                )
+            except Exception as error:
+                self._unavailable(error)
+                continue
+            count = int(response["Attributes"]["count"]["N"])
+            locked = locked or count == self.settings.lockout_threshold
+        return locked
+
+    def remember_source(self, who: Subject) -> None:
+        table = self.settings.table_name
+        if table is None or not who.key_id or not who.source_ip:
+            return
+        expires = int(self._clock() + self.settings.new_source_period_seconds)
+        try:
+            self._dynamodb().put_item(
+                TableName=table,
+                Item={
+                    "pk": {"S": seen_source_key(who.key_id, who.source_ip)},
+                    "expires_at": {"N": str(expires)},
+                },
+            )
+        except Exception as error:
+            self._unavailable(error)
+
+    def _dynamodb(self) -> Any:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def _unavailable(self, error: Exception | None) -> Precheck:
+        from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
+
+        from shared.observability import metrics  # noqa: PLC0415
+
+        logger.warning(
+            "security table unavailable",
+            error_type=type(error).__name__ if error else "Unprocessed",
+        )
+        metrics.add_metric(name=UNAVAILABLE_METRIC, unit=MetricUnit.Count, value=1)
+        return Precheck(available=False)
+
+
+def _number(item: dict[str, Any] | None, name: str, default: float = 0.0) -> float:
+    if not item or name not in item:
+        return default
+    try:
+        return float(item[name]["N"])
+    except (KeyError, TypeError, ValueError):
+        return default

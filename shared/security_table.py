@@ -1,0 +1,51 @@
+"""The security table (DynamoDB): the one place that knows its item keys.
+
+One table, partition key `pk` (string), TTL attribute `expires_at` (Unix seconds). Items:
+
+- `fail#ip#<ip>#<window>`: failed authentications from one source IP in one window (`count`);
+- `fail#cred#<scheme>:<id>#<window>`: the same for one credential id (API key id, subject);
+- `revoked#jti#<jti>`: one revoked token, until its expiry (`jti`, `revoked_at`, `revoked_by`);
+- `revoked#sub#<subject>`: every token of a subject issued before `before`;
+- `seen#<keyId>#<ip>`: an API key was used from this source IP recently.
+
+Revocation items carry `kind = "revocation"`, the key of a sparse index (`RevocationsByKind`) that
+lists active revocations without scanning the counters.
+"""
+
+from __future__ import annotations
+
+REVOCATION_KIND = "revocation"
+REVOCATIONS_INDEX = "RevocationsByKind"
+
+
+def ip_failures_key(ip: str, window: int) -> str:
+    return f"fail#ip#{ip}#{window}"
+
+
+def credential_failures_key(credential_id: str, window: int) -> str:
+    return f"fail#cred#{credential_id}#{window}"
+
+
+def revoked_jti_key(jti: str) -> str:
+    return f"revoked#jti#{jti}"
+
+
+def revoked_subject_key(subject: str) -> str:
+    return f"revoked#sub#{subject}"
+
+
+def seen_source_key(key_id: str, ip: str) -> str:
+    return f"seen#{key_id}#{ip}"
+
+
+def token_revocation_bound_seconds(authorizer_cache_ttl: int) -> int:
+    """Longest time a revoked token can still pass: API Gateway may answer from a cached policy
+    for its TTL; the authorizer itself keeps no revocation cache (it reads the table on every
+    invocation)."""
+    return authorizer_cache_ttl
+
+
+def api_key_revocation_bound_seconds(authorizer_cache_ttl: int, secret_cache_seconds: int) -> int:
+    """Longest time a revoked API key can still pass: the cached policy, then the authorizer's
+    cached AWSCURRENT version of the key's secret (`POWERTOOLS_PARAMETERS_MAX_AGE`)."""
+    return authorizer_cache_ttl + secret_cache_seconds

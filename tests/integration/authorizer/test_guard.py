@@ -1,0 +1,274 @@
+"""Brute-force lockout, token revocation and new-source alerts against DynamoDB in moto."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from authorizer.authorize import Authorizer
+from authorizer.guard import Guard
+from authorizer.secret_store import SecretStore
+from shared import ApiKeyRecord, AuthorizerSettings
+from shared.security_table import (
+    REVOCATION_KIND,
+    REVOCATIONS_INDEX,
+    revoked_jti_key,
+    revoked_subject_key,
+)
+from shared.settings import SecuritySettings
+from tests.integration.authorizer.conftest import Secrets
+from tests.integration.authorizer.support import (
+    api_key_event,
+    assert_dependency_error,
+    assert_unauthorized,
+    bearer,
+)
+
+TABLE = "workflow-api-security"
+THRESHOLD = 5
+WINDOW = 300
+Mint = Callable[..., str]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def create_table(client: Any) -> None:
+    client.create_table(
+        TableName=TABLE,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "kind", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": REVOCATIONS_INDEX,
+                "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+class CountingDynamo:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+
+        def call(**kwargs: Any) -> Any:
+            self.calls.append(name)
+            return method(**kwargs)
+
+        return call
+
+
+@pytest.fixture
+def dynamo(aws: Secrets) -> CountingDynamo:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(client)
+    return CountingDynamo(client)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def guarded(
+    settings: AuthorizerSettings, aws: Secrets, dynamo: CountingDynamo, clock: Clock
+) -> Authorizer:
+    security = SecuritySettings(
+        table_name=TABLE, lockout_threshold=THRESHOLD, lockout_window_seconds=WINDOW
+    )
+    settings = replace(settings, security=security)
+    store = SecretStore(5, client_factory=lambda: aws.client)
+    return Authorizer(
+        settings, store=store, guard=Guard(security, lambda: dynamo, wall_clock=clock)
+    )
+
+
+def automate(token: str, ip: str = "198.51.100.1") -> dict[str, Any]:
+    return bearer("GET", "/api/automate", token, source_ip=ip)
+
+
+# --- lockout --------------------------------------------------------------------------------------
+
+
+def test_fewer_failures_than_the_threshold_then_a_valid_credential_is_allowed(
+    guarded: Authorizer, service_token: Mint
+) -> None:
+    for _ in range(THRESHOLD - 1):
+        assert_unauthorized(guarded, automate(service_token(key="x" * 40)))
+    assert guarded.handle(automate(service_token()))["principalId"] == "svc-payments"
+
+
+def test_threshold_failures_lock_even_the_valid_credential_until_the_window_passes(
+    guarded: Authorizer, service_token: Mint, clock: Clock,
+    log_lines: Callable[[], list[dict[str, Any]]],
+) -> None:  # fmt: skip
+    clock.now = (int(clock.now) // WINDOW) * WINDOW + 1  # start of a window
+    for _ in range(THRESHOLD):
+        assert_unauthorized(guarded, automate(service_token(key="x" * 40)))
+    assert_unauthorized(guarded, automate(service_token()))
+    decisions = [line for line in log_lines() if line.get("message") == "authorizer decision"]
+    assert decisions[-1]["reason"] == "rate_limited"
+    assert any(line.get("message") == "lockout" for line in log_lines())
+    clock.now += WINDOW
+    assert guarded.handle(automate(service_token()))["principalId"] == "svc-payments"
+
+
+def test_locked_requests_do_no_verification_work(
+    guarded: Authorizer, service_token: Mint, aws: Secrets, clock: Clock
+) -> None:
+    clock.now = (int(clock.now) // WINDOW) * WINDOW + 1
+    for _ in range(THRESHOLD):
+        assert_unauthorized(guarded, automate(service_token(key="x" * 40)))
+    calls: list[Any] = []
+    guarded.store._client = type(
+        "Spy", (), {"get_secret_value": lambda _, **kw: calls.append(kw)}
+    )()
+    guarded.store.clear()
+    assert_unauthorized(guarded, automate(service_token()))
+    assert calls == []
+
+
+def test_one_ip_does_not_lock_another(
+    guarded: Authorizer, service_token: Mint, clock: Clock
+) -> None:
+    clock.now = (int(clock.now) // WINDOW) * WINDOW + 1
+    for _ in range(THRESHOLD):
+        assert_unauthorized(
+            guarded, automate(service_token(key="x" * 40, sub="attacker"), ip="192.0.2.66")
+        )
+    assert_unauthorized(guarded, automate(service_token(sub="attacker"), ip="192.0.2.66"))
+    assert guarded.handle(automate(service_token(), ip="192.0.2.67"))
+
+
+def test_credential_counter_locks_across_ips(
+    guarded: Authorizer, aws: Secrets, clock: Clock
+) -> None:
+    """Credential stuffing from many IPs against one API key id locks that key id."""
+    clock.now = (int(clock.now) // WINDOW) * WINDOW + 1
+    record = ApiKeyRecord.issue("billing", [])
+    aws.put_api_key(record)
+    wrong = ApiKeyRecord.issue("x", [], key_id=record.key_id).api_key
+    for i in range(THRESHOLD):
+        event = api_key_event("GET", "/api/internal", wrong)
+        event["requestContext"]["identity"]["sourceIp"] = f"203.0.113.{i}"
+        assert_unauthorized(guarded, event)
+    assert_unauthorized(guarded, api_key_event("GET", "/api/internal", record.api_key))
+
+
+def test_success_path_costs_one_dynamodb_round_trip(
+    guarded: Authorizer, service_token: Mint, dynamo: CountingDynamo, aws: Secrets
+) -> None:
+    guarded.handle(automate(service_token(jti="j-1")))
+    assert dynamo.calls == ["batch_get_item"]
+    record = ApiKeyRecord.issue("billing", [])
+    aws.put_api_key(record)
+    guarded.handle(api_key_event("GET", "/api/internal", record.api_key))
+    guarded.handle(api_key_event("GET", "/api/internal", record.api_key))
+    # The key's first use from this IP also records the source; later uses only read.
+    assert dynamo.calls == ["batch_get_item", "batch_get_item", "put_item", "batch_get_item"]
+
+
+# --- revocation -----------------------------------------------------------------------------------
+
+
+def revoke(client: Any, key: str, **attributes: Any) -> None:
+    item = {"pk": {"S": key}, "kind": {"S": REVOCATION_KIND}}
+    item.update({name: {"N": str(value)} for name, value in attributes.items()})
+    client.put_item(TableName=TABLE, Item=item)
+
+
+def test_revoked_jti_is_refused_until_its_expiry(
+    guarded: Authorizer, service_token: Mint, dynamo: CountingDynamo, clock: Clock
+) -> None:
+    token = service_token(jti="stolen-1")
+    assert guarded.handle(automate(token))
+    revoke(dynamo.client, revoked_jti_key("stolen-1"), expires_at=int(clock.now) + 300)
+    assert_unauthorized(guarded, automate(token))  # the very next invocation: no local cache
+    assert guarded.handle(automate(service_token(jti="other")))
+    clock.now += 301  # DynamoDB TTL is lazy: the authorizer checks expires_at itself
+    revoke(dynamo.client, revoked_jti_key("stolen-2"), expires_at=int(clock.now) - 1)
+    assert guarded.handle(automate(service_token(jti="stolen-2")))
+
+
+def test_subject_revocation_refuses_tokens_issued_before_it(
+    guarded: Authorizer, service_token: Mint, oauth_token: Mint, dynamo: CountingDynamo
+) -> None:
+    now = int(time.time())
+    old = service_token(iat=now - 100)
+    revoke(
+        dynamo.client, revoked_subject_key("svc-payments"), before=now - 50, expires_at=now + 3600
+    )
+    assert_unauthorized(guarded, automate(old))
+    assert guarded.handle(automate(service_token(iat=now)))
+    revoke(dynamo.client, revoked_subject_key("user-42"), before=now + 1, expires_at=now + 3600)
+    assert_unauthorized(guarded, bearer("GET", "/api/secure-automate", oauth_token()))
+    assert_unauthorized(guarded, bearer("GET", "/api/secure-automate", oauth_token(iat=None)))
+
+
+def test_revocation_fails_closed_and_lockout_fails_open_when_the_table_is_down(
+    settings: AuthorizerSettings, aws: Secrets, service_token: Mint,
+    log_lines: Callable[[], list[dict[str, Any]]],
+) -> None:  # fmt: skip
+    class Down:
+        def __getattr__(self, name: str) -> Any:
+            def fail(**_: Any) -> Any:
+                raise EndpointConnectionError(
+                    endpoint_url="https://dynamodb.us-east-1.amazonaws.com"
+                )
+
+            return fail
+
+    security = SecuritySettings(table_name=TABLE, lockout_threshold=THRESHOLD)
+    authz = Authorizer(
+        replace(settings, security=security),
+        store=SecretStore(5, client_factory=lambda: aws.client),
+        guard=Guard(security, Down),
+    )
+    assert_dependency_error(authz, automate(service_token()))  # cannot check revocation
+    record = ApiKeyRecord.issue("billing", [])
+    aws.put_api_key(record)
+    assert authz.handle(api_key_event("GET", "/api/internal", record.api_key))  # lockout: open
+    assert any(line.get("message") == "security table unavailable" for line in log_lines())
+
+
+def test_new_source_for_an_api_key_is_reported_once(
+    guarded: Authorizer, aws: Secrets, log_lines: Callable[[], list[dict[str, Any]]]
+) -> None:
+    record = ApiKeyRecord.issue("billing", [])
+    aws.put_api_key(record)
+    for _ in range(3):
+        guarded.handle(api_key_event("GET", "/api/internal", record.api_key))
+    alerts = [
+        line for line in log_lines() if line.get("message") == "api key used from a new source"
+    ]
+    assert len(alerts) == 1
+    assert alerts[0]["key_id"] == record.key_id
+    assert alerts[0]["source_ip"] == "203.0.113.7"
+    other = api_key_event("GET", "/api/internal", record.api_key)
+    other["requestContext"]["identity"]["sourceIp"] = "192.0.2.10"
+    guarded.handle(other)
+    alerts = [
+        line for line in log_lines() if line.get("message") == "api key used from a new source"
+    ]
+    assert len(alerts) == 2
