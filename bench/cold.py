@@ -5,7 +5,8 @@ moto's Secrets Manager and a loopback JWKS endpoint), contenders alternating.
 interpreter (both medians): what Lambda's init phase adds. A first call is timed inside the
 child. For ours, the time spent creating the Secrets Manager client (boto3's import and client
 creation, lazily on the first HS256 / API key call) is reported apart, and the same first calls
-are made through a Parameters and Secrets Extension stand-in instead of boto3.
+are made through a Parameters and Secrets Extension stand-in instead of boto3, and the first
+OAuth call is repeated with issue 6's security table on (its DynamoDB client is created then).
 """
 
 from __future__ import annotations
@@ -42,14 +43,17 @@ if mode != "import":
             return ExtensionSecretsClient()
     elif hasattr(m, "AUTHORIZER"):
         factory = m.AUTHORIZER.store._client_factory
-    if hasattr(m, "AUTHORIZER"):
+    def timing(make):
         def timed():
             start = time.perf_counter()
             try:
-                return factory()
+                return make()
             finally:
                 sdk[0] += time.perf_counter() - start
-        m.AUTHORIZER.store._client_factory = timed
+        return timed
+    if hasattr(m, "AUTHORIZER"):
+        m.AUTHORIZER.store._client_factory = timing(factory)
+        m.AUTHORIZER.guard._client_factory = timing(m.AUTHORIZER.guard._client_factory)
     event = json.loads(os.environ["BENCH_EVENT"])
     start = time.perf_counter()
     result = m.lambda_handler(event, None)
@@ -117,14 +121,16 @@ def run(loop: Loopback, factory: fixtures.TokenFactory, processes: int) -> dict[
     combos: list[tuple[str, str]] = [("bare", "import"), ("sdk", "import")]
     for contender in ("ours", "naive"):
         combos += [(contender, mode) for mode in ("import", "oauth", "jwt", "api_key")]
-    combos += [("ours", "jwt_ext"), ("ours", "api_key_ext")]
+    combos += [("ours", "jwt_ext"), ("ours", "api_key_ext"), ("ours", "oauth_guard")]
     walls: dict[tuple[str, str], list[float]] = {c: [] for c in combos}
     inner: dict[tuple[str, str], list[dict[str, Any]]] = {c: [] for c in combos}
     for number in range(processes + 1):  # round 0 warms the page cache and is dropped
         shift = number % len(combos)
         for contender, mode in combos[shift:] + combos[:shift]:
-            scheme = mode.removesuffix("_ext")
+            scheme = mode.removesuffix("_ext").removesuffix("_guard")
             child_env = {**env, "BENCH_MODE": mode}
+            if mode.endswith("_guard"):  # issue 6's security table on
+                child_env["SECURITY_TABLE_NAME"] = fixtures.SECURITY_TABLE
             if scheme in events:
                 child_env["BENCH_EVENT"] = json.dumps(events[scheme])
             wall, out = _run(_code(contender), child_env)
@@ -166,6 +172,13 @@ def _summarize(
     for scheme in ("jwt", "api_key"):
         outs = inner[("ours", f"{scheme}_ext")]
         result["ours"][f"{scheme}_extension_first_call_ms"] = _ms([o["first_call_s"] for o in outs])
+    guarded = inner[("ours", "oauth_guard")]
+    ours_entry = result["ours"]
+    ours_entry["oauth_guard_first_call_ms"] = _ms([o["first_call_s"] for o in guarded])
+    ours_entry["oauth_guard_client_ms"] = _ms([o["client_s"] for o in guarded])
+    ours_entry["oauth_guard_import_plus_first_ms"] = (
+        ours_entry["import_ms"] + ours_entry["oauth_guard_first_call_ms"]
+    )
     sdk = inner[("sdk", "import")]
     result["sdk"] = {
         "boto3_import_ms": _ms([o["import_s"] for o in sdk]),
@@ -176,4 +189,7 @@ def _summarize(
     for scheme in ("oauth", "jwt", "api_key"):
         key = f"{scheme}_import_plus_first_ms"
         result[f"{scheme}_import_plus_first_x_naive"] = ours[key] / naive[key]
+    result["oauth_guard_import_plus_first_x_naive"] = (
+        ours["oauth_guard_import_plus_first_ms"] / naive["oauth_import_plus_first_ms"]
+    )
     return result

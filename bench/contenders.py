@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import fixtures
-from bench.fixtures import FakeJwks, FakeSecretsManager, Keys, Sink, TokenFactory
+from bench.fixtures import FakeDynamoDB, FakeJwks, FakeSecretsManager, Keys, Sink, TokenFactory
 
 
 @dataclass
@@ -25,6 +25,7 @@ class World:
     sink: Sink
     secrets: FakeSecretsManager
     jwks: FakeJwks
+    dynamo: FakeDynamoDB = field(default_factory=FakeDynamoDB)
     api_keys: list[str] = field(default_factory=list)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -47,25 +48,37 @@ def add_api_key(world: World, scopes: tuple[str, ...] = ("workflow:read",)) -> s
     return key
 
 
-def install_ours(world: World) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Import the real handler and give its `AUTHORIZER` in-memory dependencies."""
+def install_ours(world: World, guard: bool = False) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Import the real handler and give its `AUTHORIZER` in-memory dependencies.
+
+    `guard=True` also turns on issue 6's security table (`SECURITY_TABLE_NAME`), answered by an
+    in-memory DynamoDB: the guard's own CPU cost, without its network round trip. The returned
+    callable puts its authorizer in place before each call, so both variants can alternate.
+    """
     from authorizer import app  # noqa: PLC0415 - after fixtures.apply_env()
     from authorizer.authorize import Authorizer  # noqa: PLC0415
+    from authorizer.guard import Guard  # noqa: PLC0415
     from authorizer.jwks import JwksCache  # noqa: PLC0415
     from authorizer.secret_store import SecretStore  # noqa: PLC0415
     from shared.observability import logger  # noqa: PLC0415
     from shared.settings import AuthorizerSettings  # noqa: PLC0415
 
-    settings = AuthorizerSettings.from_env(fixtures.BASE_ENV)
+    env = dict(fixtures.BASE_ENV)
+    if guard:
+        env["SECURITY_TABLE_NAME"] = fixtures.SECURITY_TABLE
+    settings = AuthorizerSettings.from_env(env)
     store = SecretStore(settings.secret_cache_seconds, client_factory=lambda: world.secrets)
-    # Prefill before injecting: `Authorizer.__init__` does `store or SecretStore(...)`, and an
-    # empty SecretStore is falsy (it has __len__), so an empty injected store would be replaced
-    # by a real boto3 one (reported to the lead as a bug in authorizer/authorize.py).
-    store.get(fixtures.JWT_SECRET_ID, "AWSCURRENT")
-    app.AUTHORIZER = Authorizer(settings, store=store, jwks=JwksCache(settings, fetch=world.jwks))
+    authorizer = Authorizer(
+        settings,
+        store=store,
+        jwks=JwksCache(settings, fetch=world.jwks),
+        guard=Guard(settings.security, client_factory=lambda: world.dynamo),
+    )
+    app.AUTHORIZER = authorizer
     _redirect(logger, world.sink)
 
     def ours(event: dict[str, Any]) -> dict[str, Any]:
+        app.AUTHORIZER = authorizer
         result: dict[str, Any] = app.lambda_handler(event, None)
         return result
 

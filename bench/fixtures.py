@@ -25,6 +25,8 @@ SERVICE_AUDIENCE = "workflow-api"
 JWT_SECRET_ID = "workflow-api/jwt-signing"
 API_KEY_PREFIX = "workflow-api/api-keys/"
 KID_HS = "hs-bench-1"
+#: The security table (issue 6); set only for the "ours + guard" contender.
+SECURITY_TABLE = "bench-security"
 
 BASE_ENV: dict[str, str] = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -176,6 +178,32 @@ class FakeSecretsManager:
             error = {"Error": {"Code": "ResourceNotFoundException", "Message": "not found"}}
             raise ClientError(error, "GetSecretValue")  # type: ignore[arg-type]
         return dict(found)
+
+
+class FakeDynamoDB:
+    """In-memory stand-in for the security table's client, in its steady state for a known
+    caller: no failures counted, nothing revoked, every (key, source IP) seen before."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> Any:
+        self.calls += 1
+        table, request = next(iter(RequestItems.items()))
+        found = [
+            {"pk": key["pk"], "expires_at": {"N": str(2**40)}}
+            for key in request["Keys"]
+            if key["pk"]["S"].startswith("seen#")
+        ]
+        return {"Responses": {table: found}, "UnprocessedKeys": {}}
+
+    def update_item(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        return {"Attributes": {"count": {"N": "1"}}}
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        return {}
 
 
 class FakeJwks:

@@ -105,6 +105,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     )
     oauth = cold["oauth_import_plus_first_x_naive"]
     target("cold: import + first OAuth call / naive", oauth, "<= 0.5", oauth <= 0.5)
+    guarded = cold["oauth_guard_import_plus_first_x_naive"]
+    target("cold: same, security table on", guarded, "<= 0.5", guarded <= 0.5)
     memory = results["memory"]
     peak = memory["peak_after_run_mb"]
     target("memory: peak RSS (MB)", peak, "<= 100", peak <= 100)
@@ -116,6 +118,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     target("cache: false 403 + false allow", wrong, "= 0", wrong == 0)
     calls = results["network"]["warm_total"]
     target("network calls on the warm path", calls, "= 0", calls == 0)
+    guard = results["network"]["guard"]
+    per_call = guard["warm_calls"].get("aws:BatchGetItem", 0) / guard["warm_invocations"]
+    target("same, security table on: DynamoDB reads per call", per_call, "= 0", per_call == 0)
     return found
 
 
@@ -128,16 +133,19 @@ def table(results: dict[str, Any]) -> str:
         f"{m['load_average_at_end'][0]:.1f}")  # fmt: skip
     out("")
     out("1-3. Warm path, us per invocation: median / p99 wall clock [p99 thread CPU time];")
-    out("     ratios are medians of per-round ratios of medians (contenders alternate)")
-    out(f"{'scheme':<8} {'floor':>20} {'naive':>20} {'x floor':>7} {'ours':>20} "
-        f"{'x floor':>7} {'x naive':>7}")  # fmt: skip
+    out("     ratios are medians of per-round ratios of medians (contenders alternate);")
+    out("     ours+guard = ours with SECURITY_TABLE_NAME set, table answered in memory")
+    out(f"{'scheme':<8} {'floor':>18} {'naive':>18} {'x floor':>7} {'ours':>18} "
+        f"{'x floor':>7} {'x naive':>7} {'ours+guard':>11} {'x floor':>7}")  # fmt: skip
     for scheme, f in results["warm"].items():
         cells = [
             f"{f[c]['median_us']:4.0f} /{f[c]['p99_us']:5.0f} [{f[c]['cpu_p99_us']:4.0f}]"
-            for c in warm_contenders()
+            for c in ("floor", "naive", "ours")
         ]
-        out(f"{scheme:<8} {cells[0]:>20} {cells[1]:>20} {f['naive']['x_floor']:7.2f} "
-            f"{cells[2]:>20} {f['ours']['x_floor']:7.2f} {f['ours']['x_naive']:7.2f}")  # fmt: skip
+        g = f["ours+guard"]
+        out(f"{scheme:<8} {cells[0]:>18} {cells[1]:>18} {f['naive']['x_floor']:7.2f} "
+            f"{cells[2]:>18} {f['ours']['x_floor']:7.2f} {f['ours']['x_naive']:7.2f} "
+            f"{g['median_us']:11.0f} {g['x_floor']:7.2f}")  # fmt: skip
     c = results["cold"]
     o, n = c["ours"], c["naive"]
     out("")
@@ -152,6 +160,10 @@ def table(results: dict[str, Any]) -> str:
         out(f"{'import + first call, ' + label:<34} {o[scheme + '_import_plus_first_ms']:8.0f} "
             f"{n[scheme + '_import_plus_first_ms']:8.0f} "
             f"{c[scheme + '_import_plus_first_x_naive']:7.2f}")  # fmt: skip
+    out(f"{'import + first OAuth, guard on':<34} {o['oauth_guard_import_plus_first_ms']:8.0f} "
+        f"{n['oauth_import_plus_first_ms']:8.0f} "
+        f"{c['oauth_guard_import_plus_first_x_naive']:7.2f}   (SECURITY_TABLE_NAME set; "
+        f"DynamoDB client {o['oauth_guard_client_ms']:.0f} ms)")  # fmt: skip
     out(f"{'  of which boto3 import + client':<34} {o['jwt_client_ms']:8.0f} (HS256), "
         f"{o['api_key_client_ms']:.0f} (API key); naive imports boto3 at init: "
         f"{n['boto3_import_ms']:.0f}")  # fmt: skip
@@ -189,16 +201,17 @@ def table(results: dict[str, Any]) -> str:
         f"{net['warm_calls'] or 'none'}")  # fmt: skip
     out(f"   once the {net['secret_max_age_seconds']} s secret max age has passed: "
         f"{net['after_secret_max_age']}")  # fmt: skip
+    g = net["guard"]
+    out(f"   security table on (SECURITY_TABLE_NAME, moto DynamoDB): warm "
+        f"({g['warm_invocations']} calls in {g['window_seconds']} s, mean "
+        f"{g['warm_mean_us']:.0f} us vs {net['warm_mean_us']:.0f} us off):")  # fmt: skip
+    out(f"   {g['warm_calls']}")
     out("")
     out("Targets")
     for t in results["targets"]:
         mark = "met" if t["met"] else "NOT MET"
         out(f"  [{mark:^7}] {t['target']:<50} {t['value']:>8} (target {t['limit']})")
     return "\n".join(lines)
-
-
-def warm_contenders() -> tuple[str, str, str]:
-    return ("floor", "naive", "ours")
 
 
 def main(argv: list[str] | None = None) -> int:

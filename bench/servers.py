@@ -1,5 +1,6 @@
-"""Loopback services for the first-call and network figures: moto's Secrets Manager, a JWKS
-endpoint, and a stand-in for AWS's Parameters and Secrets Lambda Extension.
+"""Loopback services for the first-call and network figures: moto's Secrets Manager and
+DynamoDB (the security table), a JWKS endpoint, and a stand-in for AWS's Parameters and Secrets
+Lambda Extension.
 
 Everything binds 127.0.0.1 on an ephemeral port and stops with the benchmark.
 """
@@ -108,6 +109,19 @@ def loopback(keys: Keys) -> Iterator[Loopback]:
     client.create_secret(Name=fixtures.JWT_SECRET_ID, SecretString=signing)
     api_key, name, record = fixtures.api_key_record()
     client.create_secret(Name=name, SecretString=record)
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    dynamodb.create_table(  # the security table of issue 6 (shared/security_table.py)
+        TableName=fixtures.SECURITY_TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
     hits: list[int] = []
     jwks_handler = type("Jwks", (_JsonHandler,), {"routes": {"/jwks": keys.jwks}, "hits": hits})

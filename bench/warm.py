@@ -19,7 +19,9 @@ from bench import fixtures
 from bench.contenders import World, allow_resources, install_naive, install_ours
 from bench.floor import api_key_floor, token_floor
 
-CONTENDERS = ("floor", "naive", "ours")
+#: "ours+guard" is ours with issue 6's security table on (`SECURITY_TABLE_NAME`), the table
+#: answered in memory: the guard's CPU cost; its DynamoDB round trip is in figure 7.
+CONTENDERS = ("floor", "naive", "ours", "ours+guard")
 
 
 def race(
@@ -65,7 +67,9 @@ def p99(values: list[int]) -> float:
 
 
 def run(world: World, rounds: int, batch: int, pool: int) -> dict[str, Any]:
-    ours, naive = install_ours(world), install_naive(world)
+    naive = install_naive(world)
+    guarded = install_ours(world, guard=True)
+    ours = install_ours(world)
     results: dict[str, Any] = {}
     for scheme in fixtures.SCHEMES:
         if scheme == "api_key":
@@ -81,6 +85,7 @@ def run(world: World, rounds: int, batch: int, pool: int) -> dict[str, Any]:
             else token_floor(world.keys, scheme, resources, world.sink)
         )
         contenders = _contenders(floor, naive, ours, credentials, events)
+        contenders["ours+guard"] = _serialized(guarded, events)
         _check_outputs(world, contenders)
         with contextlib.redirect_stdout(world.sink):  # Powertools prints EMF to stdout
             samples, medians, cpu = race_with_cpu(contenders, rounds, batch)
@@ -102,6 +107,13 @@ def _contenders(
         "naive": lambda i: json.dumps(naive(events[i % n])),
         "ours": lambda i: json.dumps(ours(events[i % n])),
     }
+
+
+def _serialized(
+    handler: Callable[[dict[str, Any]], dict[str, Any]], events: list[dict[str, Any]]
+) -> Callable[[int], object]:
+    n = len(events)
+    return lambda i: json.dumps(handler(events[i % n]))
 
 
 def _check_outputs(world: World, contenders: dict[str, Callable[[int], object]]) -> None:
@@ -128,7 +140,7 @@ def _summarize(
             "cpu_p99_us": p99(cpu[name]) / 1000,
             "n": len(times),
         }
-    for name in ("naive", "ours"):
+    for name in ("naive", "ours", "ours+guard"):
         ratios = [o / f for o, f in zip(medians[name], medians["floor"], strict=True)]
         summary[name]["x_floor"] = statistics.median(ratios)
     ours_vs_naive = [o / n for o, n in zip(medians["ours"], medians["naive"], strict=True)]

@@ -40,13 +40,14 @@ def test_warm_race_produces_every_figure(world: Any) -> None:
         naive_authorizer.logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
     assert set(results) == set(fixtures.SCHEMES)
     for figures in results.values():
-        assert set(figures) == {"floor", "naive", "ours"}
+        assert set(figures) == {"floor", "naive", "ours", "ours+guard"}
         assert figures["ours"]["n"] == 3
         assert figures["ours"]["x_floor"] > 0
     # Every timed call wrote its audit line and EMF blob to the sink.
-    assert world.sink.lines >= 2 * 3 * 3 * 2 * len(fixtures.SCHEMES)
+    assert world.sink.lines >= 2 * 3 * 4 * 2 * len(fixtures.SCHEMES)
+    assert world.dynamo.calls > 0  # the guarded variant read its (in-memory) table
     assert world.secrets.calls > 0  # the caches were filled through the injected client
-    assert world.jwks.calls == 2  # one key-set fetch each for ours and the naive client
+    assert world.jwks.calls == 3  # one key-set fetch each: ours, ours+guard, the naive client
 
 
 def test_cache_simulation_finds_the_per_route_policy_bug(world: Any) -> None:
@@ -80,14 +81,22 @@ def test_targets_are_marked() -> None:
     figures = {"floor": {}, "naive": {}, "ours": ours}
     results = {
         "warm": {"HS256": figures},
-        "cold": {"import_x_naive": 0.2, "oauth_import_plus_first_x_naive": 0.6},
+        "cold": {
+            "import_x_naive": 0.2,
+            "oauth_import_plus_first_x_naive": 0.6,
+            "oauth_guard_import_plus_first_x_naive": 0.9,
+        },
         "memory": {"peak_after_run_mb": 50.0, "growth_mb": 0.5, "invocations": 10},
         "cache": {"ours": {"x_minimum": 1.0, "false_403": 0, "false_allow": 0}},
-        "network": {"warm_total": 0},
+        "network": {
+            "warm_total": 0,
+            "guard": {"warm_calls": {"aws:BatchGetItem": 5}, "warm_invocations": 5},
+        },
     }
     marked = {t["target"]: t["met"] for t in targets(results)}
     assert marked["warm HS256: ours / floor"] is False
     assert marked["warm HS256: ours p99 CPU ms (wall 4.00)"] is True
     assert marked["cold: import + first OAuth call / naive"] is False
     assert marked["network calls on the warm path"] is True
+    assert marked["same, security table on: DynamoDB reads per call"] is False
     assert all(marked[name] for name in marked if name.startswith(("memory", "cache")))
