@@ -324,6 +324,7 @@ def direct_audit_line(toggle: Toggle) -> Callable[[], None]:
         metrics.add_metric(name=METRIC_FOR[decision], unit=MetricUnit.Count, value=1)
         if reason == "stale_key":
             metrics.add_metric(name=STALE_KEY_METRIC, unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()  # as audit.py does: one EMF blob per decision
 
     AuditRecord.emit = emit  # type: ignore[method-assign]
 
