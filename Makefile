@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install test lint typecheck unit coverage run clean bench bench-smoke
+.PHONY: install install-sam test lint typecheck unit template coverage run clean bench bench-smoke
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,20 @@ $(STAMP): requirements-dev.txt shared/requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
+
+# SAM CLI lives in its own venv: it pins boto3/botocore/cfn-lint versions of its own.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(shell sha1sum requirements-sam.txt | cut -c1-12)
+# Offline and quiet: no telemetry, and a region so that nothing asks for one.
+SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
+
+$(SAM_STAMP): requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	rm -f $(SAM_VENV)/.installed-* && touch $@
+
+install-sam: $(SAM_STAMP)
 
 lint: install
 	$(BIN)/ruff check .
@@ -24,7 +38,16 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck
+# Proof that the template deploys, without an AWS account: cfn-lint (pinned), SAM's own
+# validation with its linter, and a real `sam build` of every function and the layer for
+# python3.13/arm64 (makefile builds, see packaging/Makefile: no python3.13 needed).
+template: install install-sam
+	$(BIN)/cfn-lint template.yaml
+	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
+	$(SAM_ENV) $(SAM) build --template template.yaml --build-dir .aws-sam/build
+	$(BIN)/python packaging/smoke_test_build.py .aws-sam/build
+
+test: lint typecheck template
 	$(BIN)/pytest -q
 
 coverage: install
@@ -41,4 +64,4 @@ run: install
 	@echo "make run arrives with the local-run issue (#5); see README."; exit 1
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

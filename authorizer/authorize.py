@@ -77,13 +77,11 @@ class Authorizer:
             audit.emit("unauthorized", error.reason)
             raise Exception(UNAUTHORIZED) from None
         except (DependencyError, ConfigurationError) as error:
-            reason = error.reason if isinstance(error, DependencyError) else "configuration"
-            if isinstance(error.__cause__, ConfigurationError) or isinstance(
-                error, ConfigurationError
-            ):
+            misconfigured = error if isinstance(error, ConfigurationError) else error.__cause__
+            if isinstance(misconfigured, ConfigurationError):
                 # The message names the misconfigured setting or secret, never a secret value.
-                logger.error("authorizer misconfigured", detail=str(error.__cause__ or error))
-            audit.emit("error", reason)
+                logger.error("authorizer misconfigured", detail=str(misconfigured))
+            audit.emit("error", getattr(error, "reason", "configuration"))
             raise RuntimeError(UNAVAILABLE) from None
         except Exception as error:
             # A bug must fail closed too; log only the type (a message could echo input).

@@ -1,0 +1,89 @@
+"""What can go wrong while serving an API request, as domain errors (no HTTP in here).
+
+One root, one branch per kind of answer the client gets. Each concrete error carries a stable
+`code` and a fixed, generic `message`: that is all a client ever sees. The exception's own text
+(its args) is the detail for the logs. `shared.http_api` is the one place that turns these
+into HTTP statuses.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ApiError(Exception):
+    """Root of every error a handler answers with a client-visible status."""
+
+    code: ClassVar[str] = "error"
+    message: ClassVar[str] = "The request failed."
+
+
+class InvalidRequestError(ApiError):
+    """The request is malformed: body, path or query parameters, headers (400)."""
+
+    code = "invalid_request"
+    message = "The request is malformed."
+
+
+class MalformedBodyError(InvalidRequestError):
+    """The body is not JSON, not a JSON object, or misses or mistypes a field."""
+
+    code = "invalid_body"
+    message = "The request body must be a JSON object as documented."
+
+
+class AccessDeniedError(ApiError):
+    """The caller is authenticated but its scopes do not cover the action (403)."""
+
+    code = "forbidden"
+    message = "Forbidden."
+
+
+class MissingCallerContextError(AccessDeniedError):
+    """The event carries no authorizer context: the function was reached without the authorizer.
+
+    Fail closed: nobody is allowed what we cannot attribute to a caller.
+    """
+
+
+class NotFoundError(ApiError):
+    """The addressed resource does not exist (404)."""
+
+    code = "not_found"
+    message = "Not found."
+
+
+class ConflictError(ApiError):
+    """The request conflicts with the resource's current state (409)."""
+
+    code = "conflict"
+    message = "The request conflicts with the current state of the resource."
+
+
+class PayloadTooLargeError(ApiError):
+    """The body (or what it would become) is over a size limit (413)."""
+
+    code = "payload_too_large"
+    message = "The request body is too large."
+
+
+class UnsupportedMediaTypeError(ApiError):
+    """The body is not declared as JSON (415)."""
+
+    code = "unsupported_media_type"
+    message = "The request body must be sent as application/json."
+
+
+class DependencyBusyError(ApiError):
+    """An AWS service throttled us or could not be reached; retrying later may work (503)."""
+
+    code = "service_unavailable"
+    message = "The service is busy; retry later."
+    retry_after_seconds: ClassVar[int] = 2
+
+
+class DependencyFailedError(ApiError):
+    """An AWS service answered with an error that retrying will not fix (502)."""
+
+    code = "upstream_error"
+    message = "The workflow engine could not process the request."
