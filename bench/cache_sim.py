@@ -2,9 +2,10 @@
 
 MINIMAL SIMULATION of API Gateway (REST) authorizer result caching, written here because the
 local gateway (issue 5) has not landed its cache yet: the cache key is (authorizer, identity
-source value), an entry lives `TTL_SECONDS` (the template's `ReauthorizeEvery`, API Gateway's
-default 300 s), and a cached policy is evaluated for every route of that authorizer (explicit
-Deny wins, then Allow, else 403; `*` in a resource matches any characters). Unauthorized is not
+source value), an entry lives `TTL_SECONDS` (the template's `ReauthorizeEvery` default, read
+from template.yaml; API Gateway's own default is 300 s), and a cached policy is evaluated for
+every route of that authorizer (explicit Deny wins, then Allow, else 403; `*` in a resource
+matches any characters). Unauthorized is not
 cached here (all simulated credentials are valid, so it never arises).
 
 Workload: 50 clients for 30 simulated minutes, each calling every route it holds a credential
@@ -33,7 +34,7 @@ from typing import Any
 from bench import fixtures
 from bench.contenders import World, add_api_key, install_ours
 
-TTL_SECONDS = 300
+TTL_SECONDS = fixtures.REAUTHORIZE_EVERY
 SCOPES = (
     "workflow:admin",
     "workflow:read",

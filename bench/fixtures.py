@@ -10,11 +10,33 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+
+
+def template_number(pattern: str, default: int) -> int:
+    """A number the deployed configuration sets, read from template.yaml (regex: the template's
+    CloudFormation tags need no YAML loader for these two values); `default` if absent."""
+    try:
+        found = re.search(pattern, TEMPLATE.read_text())
+    except OSError:
+        return default
+    return int(found.group(1)) if found else default
+
+
+#: API Gateway's authorizer cache TTL: the template's `ReauthorizeEvery` default (AWS: 300).
+REAUTHORIZE_EVERY = template_number(
+    r"ReauthorizeEvery:\s*\n\s*Type: Number\s*\n\s*Default: (\d+)", 300
+)
+#: The authorizer's secret cache age as deployed (`POWERTOOLS_PARAMETERS_MAX_AGE`; Powertools: 5).
+SECRET_MAX_AGE = template_number(r'POWERTOOLS_PARAMETERS_MAX_AGE: "?(\d+)"?', 5)
 
 # The process environment of every figure: the authorizer reads it at import (cold start).
 ISSUER = "https://issuer.bench.example"
@@ -36,6 +58,7 @@ BASE_ENV: dict[str, str] = {
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "workflow-api-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "WorkflowApiBench",
+    "POWERTOOLS_PARAMETERS_MAX_AGE": str(SECRET_MAX_AGE),
     "JWT_SECRET_ID": JWT_SECRET_ID,
     "JWT_ISSUER": SERVICE_ISSUER,
     "JWT_AUDIENCE": SERVICE_AUDIENCE,

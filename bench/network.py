@@ -4,8 +4,8 @@ The real handler with its real dependencies: a boto3 Secrets Manager client poin
 (`AWS_ENDPOINT_URL`) and the real JWKS fetcher pointed at a loopback server. After one first
 call per scheme fills the caches, every TCP connect (`socket.socket.connect`), every botocore
 API call and every `urllib.request.urlopen` is counted while the warm calls run. The window is
-kept shorter than the secret cache's age (`POWERTOOLS_PARAMETERS_MAX_AGE`, 5 s by default);
-what happens when it expires is then shown by moving the caches' clock past it.
+kept shorter than the secret cache's age (`POWERTOOLS_PARAMETERS_MAX_AGE`, as template.yaml
+sets it); what happens when it expires is then shown by moving the caches' clock past it.
 """
 
 from __future__ import annotations
