@@ -122,6 +122,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/admin/api-keys", _BEARER, "create_api_key", scope=ADMIN),
     Route("POST", "/api/admin/api-keys/{keyId}/rotate", _BEARER, "rotate_api_key", scope=ADMIN),
     Route("DELETE", "/api/admin/api-keys/{keyId}", _BEARER, "revoke_api_key", scope=ADMIN),
+    Route("POST", "/api/admin/revocations", _BEARER, "create_revocation", scope=ADMIN),
+    Route("GET", "/api/admin/revocations", _BEARER, "list_revocations", scope=ADMIN),
 )  # fmt: skip
 
 

@@ -26,6 +26,8 @@ KEYS = [
     route_arn("POST", "api/admin/api-keys"),
     route_arn("POST", "api/admin/api-keys/*/rotate"),
     route_arn("DELETE", "api/admin/api-keys/*"),
+    route_arn("POST", "api/admin/revocations"),
+    route_arn("GET", "api/admin/revocations"),
 ]
 
 # The whole table: (authorizer, scheme, scopes) -> exactly the resources allowed.

@@ -7,11 +7,12 @@ from shared import ROUTES, AuthorizerName, Scheme, find_route, routes_of
 
 def test_route_table_has_every_spec_route_once() -> None:
     keys = [(r.method, r.path) for r in ROUTES]
-    assert len(keys) == len(set(keys)) == 11
+    assert len(keys) == len(set(keys)) == 13
     assert {r.function for r in ROUTES} == {
         "get_automate", "get_secure_automate", "trigger_workflow", "get_internal",
         "start_run", "list_runs", "get_run", "cancel_run",
         "create_api_key", "rotate_api_key", "revoke_api_key",
+        "create_revocation", "list_revocations",
     }  # fmt: skip
 
 

@@ -89,9 +89,14 @@ def _lambda_functions(translated: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 class TestIam:
     def test_authorizer_reads_only_its_own_secrets(self, translated: dict[str, Any]) -> None:
+        table = str({"Fn::GetAtt": ["SecurityTable", "Arn"]})
         assert _grants(translated, "AuthorizerFunctionRole") == {
             ("secretsmanager:GetSecretValue", str({"Ref": "SigningSecret"})),
             ("secretsmanager:GetSecretValue", str(SECRET_PREFIX_ARN)),
+            # The security table only (issue #6): one read per decision, counter writes.
+            ("dynamodb:BatchGetItem", table),
+            ("dynamodb:UpdateItem", table),
+            ("dynamodb:PutItem", table),
         }
         role = translated["Resources"]["AuthorizerFunctionRole"]["Properties"]
         assert role["ManagedPolicyArns"] == [
@@ -161,7 +166,7 @@ class TestFunctions:
         self, translated: dict[str, Any]
     ) -> None:
         functions = _lambda_functions(translated)
-        assert len(functions) == 13
+        assert len(functions) == 15
         for name, props in functions.items():
             assert props["Runtime"] == "python3.13", name
             assert props["Architectures"] == ["arm64"], name
@@ -284,7 +289,9 @@ class TestAlarms:
         return {
             name: resource["Properties"]
             for name, resource in translated["Resources"].items()
+            # Metric-math alarms (anomaly detection) name no single metric.
             if resource["Type"] == "AWS::CloudWatch::Alarm"
+            and "MetricName" in resource["Properties"]
         }
 
     def filters(self, translated: dict[str, Any]) -> dict[str, str]:

@@ -1,0 +1,192 @@
+"""POST / GET /api/admin/revocations through the handlers, DynamoDB in moto with the table as
+`template.yaml` declares it, and the authorizer refusing what was revoked."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import moto
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.revocations import InvalidRevocationError, parse_request
+from shared.security_table import token_revocation_bound_seconds
+from shared.settings import SecuritySettings
+from tests.integration.functions.support import FakeLambdaContext, api_event, body_of
+from tests.unit.template.conftest import load_template
+
+TABLE = "security-test"
+REVOCATIONS = "/api/admin/revocations"
+
+
+def create_security_table(client: Any, name: str) -> None:
+    """The table exactly as template.yaml declares it (keys, index, billing)."""
+    props = load_template()["Resources"]["SecurityTable"]["Properties"]
+    client.create_table(
+        TableName=name,
+        **{
+            key: props[key]
+            for key in (
+                "AttributeDefinitions",
+                "KeySchema",
+                "GlobalSecondaryIndexes",
+                "BillingMode",
+            )
+        },
+    )
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with moto.mock_aws(config={"core": {"reset_boto3_session": False}}):
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_security_table(client, TABLE)
+        monkeypatch.setenv("SECURITY_TABLE_NAME", TABLE)
+        for name in ("create_revocation", "list_revocations"):
+            module = importlib.import_module(f"functions.{name}.app")
+            monkeypatch.setattr(
+                module, "SETTINGS", SecuritySettings.from_env({"SECURITY_TABLE_NAME": TABLE})
+            )
+            module.store.cache_clear()
+        yield client
+        for name in ("create_revocation", "list_revocations"):
+            importlib.import_module(f"functions.{name}.app").store.cache_clear()
+
+
+def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+    module = importlib.import_module(f"functions.{function}.app")
+    result: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext())
+    return result
+
+
+def post(body: Any, **kwargs: Any) -> dict[str, Any]:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    return invoke("create_revocation", api_event("POST", REVOCATIONS, body=raw, **kwargs))
+
+
+def test_revoke_a_jti_until_its_expiry_and_list_it(table: Any) -> None:
+    expires = int(time.time()) + 600
+    response = post({"jti": "tok-123", "expiresAt": expires})
+    assert response["statusCode"] == 201
+    created = body_of(response)
+    assert created["jti"] == "tok-123"
+    assert created["expiresAt"] == expires
+    assert created["revokedBy"] == "svc-test"
+    listed = invoke("list_revocations", api_event("GET", REVOCATIONS))
+    assert listed["statusCode"] == 200
+    assert [r["jti"] for r in body_of(listed)["revocations"]] == ["tok-123"]
+
+
+def test_revoke_every_token_of_a_subject(table: Any) -> None:
+    before = int(time.time())
+    created = body_of(post({"sub": "svc-payments"}))
+    assert created["sub"] == "svc-payments"
+    assert created["issuedBefore"] >= before
+    item = table.get_item(TableName=TABLE, Key={"pk": {"S": "revoked#sub#svc-payments"}})["Item"]
+    assert int(item["before"]["N"]) == created["issuedBefore"]
+
+
+def test_expired_revocations_are_not_listed(table: Any) -> None:
+    table.put_item(
+        TableName=TABLE,
+        Item={"pk": {"S": "revoked#jti#old"}, "kind": {"S": "revocation"}, "target": {"S": "jti"},
+              "value": {"S": "old"}, "revoked_at": {"N": "1"}, "revoked_by": {"S": "x"},
+              "expires_at": {"N": "2"}},
+    )  # fmt: skip
+    post({"jti": "new", "expiresAt": int(time.time()) + 60})
+    listed = body_of(invoke("list_revocations", api_event("GET", REVOCATIONS)))
+    assert [r["jti"] for r in listed["revocations"]] == ["new"]
+
+
+def test_listing_pages_with_an_opaque_token(table: Any) -> None:
+    for i in range(5):
+        post({"jti": f"t{i}", "expiresAt": int(time.time()) + 60})
+    seen: list[str] = []
+    token = None
+    for _ in range(10):
+        query = {"limit": "2", **({"nextToken": token} if token else {})}
+        page = body_of(invoke("list_revocations", api_event("GET", REVOCATIONS, query=query)))
+        seen += [r["jti"] for r in page["revocations"]]
+        token = page["nextToken"]
+        if not token:
+            break
+    assert sorted(seen) == [f"t{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {}, [], "x", {"jti": "a", "sub": "b"}, {"jti": ""}, {"jti": "a b"}, {"jti": 5},
+        {"jti": "a", "expiresAt": 1}, {"jti": "a", "expiresAt": "soon"},
+        {"jti": "a", "expiresAt": True},
+        {"sub": "a", "expiresAt": 99999999999}, {"sub": "x" * 300}, {"jti": "a", "extra": 1},
+        "not json",
+    ],
+)  # fmt: skip
+def test_bad_revocation_requests_are_400(table: Any, body: Any) -> None:
+    response = post(body)
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"] in ("invalid_revocation", "invalid_body")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "x"},
+        {"nextToken": "!!"},
+        {"nextToken": "eyJ4IjogMX0="},
+    ],
+)
+def test_bad_list_queries_are_400(table: Any, query: dict[str, str]) -> None:
+    assert (
+        invoke("list_revocations", api_event("GET", REVOCATIONS, query=query))["statusCode"] == 400
+    )
+
+
+@pytest.mark.parametrize("scopes", ["workflow:read workflow:trigger", "workflow:admin:x", ""])
+def test_only_admins_revoke(table: Any, scopes: str) -> None:
+    assert post({"sub": "x"}, scopes=scopes)["statusCode"] == 403
+    assert (
+        invoke("list_revocations", api_event("GET", REVOCATIONS, scopes=scopes))["statusCode"]
+        == 403
+    )
+
+
+def test_revocation_bound_comes_from_the_configuration() -> None:
+    """A revoked token stops passing at most `ReauthorizeEvery` seconds after the revocation:
+    the authorizer reads the table on every invocation (no local cache), so only API
+    Gateway's cached policy can still let it through."""
+    parameters = load_template()["Parameters"]
+    ttl = int(parameters["ReauthorizeEvery"]["Default"])
+    assert token_revocation_bound_seconds(ttl) == ttl == 300
+
+
+SETTINGS = SecuritySettings(table_name=TABLE)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["jti", "sub", "expiresAt", "x"]),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=300),
+        max_size=4,
+    )
+)
+def test_any_request_is_parsed_or_refused_cleanly(body: dict[str, Any]) -> None:
+    now = time.time()
+    try:
+        request = parse_request(body, SETTINGS, now)
+    except InvalidRevocationError:
+        return
+    assert request.kind in ("jti", "sub")
+    assert now < request.expires_at <= now + SETTINGS.revocation_max_seconds
+    assert 1 <= len(request.value) <= 256
+    assert " " not in request.value
