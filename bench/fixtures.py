@@ -35,6 +35,8 @@ def template_number(pattern: str, default: int) -> int:
 REAUTHORIZE_EVERY = template_number(
     r"ReauthorizeEvery:\s*\n\s*Type: Number\s*\n\s*Default: (\d+)", 300
 )
+#: Whether template.yaml turns issue 6's security table on (then "ours+guard" is what deploys).
+DEPLOYED_WITH_GUARD = TEMPLATE.exists() and "SECURITY_TABLE_NAME:" in TEMPLATE.read_text()
 #: The authorizer's secret cache age as deployed (`POWERTOOLS_PARAMETERS_MAX_AGE`; Powertools: 5).
 SECRET_MAX_AGE = template_number(r'POWERTOOLS_PARAMETERS_MAX_AGE: "?(\d+)"?', 5)
 

@@ -85,6 +85,10 @@ def measure(sizes: Sizes, progress: bool = True) -> dict[str, Any]:
     return results
 
 
+def _as_deployed() -> str:
+    return " (as deployed)" if fixtures.DEPLOYED_WITH_GUARD else ""
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
@@ -94,6 +98,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     for scheme, figures in results["warm"].items():
         ratio = figures["ours"]["x_floor"]
         target(f"warm {scheme}: ours / floor", ratio, "<= 2.5", ratio <= 2.5)
+        guarded = figures["ours+guard"]["x_floor"]
+        label = f"warm {scheme}: ours+guard{_as_deployed()} / floor"
+        target(label, guarded, "<= 2.5", guarded <= 2.5)
         # Judged on thread CPU time: on a shared machine the wall-clock tail is the scheduler
         # (both are in the table and the JSON; the wall p99 is named in the line).
         p99 = figures["ours"]["cpu_p99_us"] / 1000
@@ -106,7 +113,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     oauth = cold["oauth_import_plus_first_x_naive"]
     target("cold: import + first OAuth call / naive", oauth, "<= 0.5", oauth <= 0.5)
     guarded = cold["oauth_guard_import_plus_first_x_naive"]
-    target("cold: same, security table on", guarded, "<= 0.5", guarded <= 0.5)
+    target(f"cold: same, security table on{_as_deployed()}", guarded, "<= 0.5", guarded <= 0.5)
     memory = results["memory"]
     peak = memory["peak_after_run_mb"]
     target("memory: peak RSS (MB)", peak, "<= 100", peak <= 100)
@@ -120,7 +127,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     target("network calls on the warm path", calls, "= 0", calls == 0)
     guard = results["network"]["guard"]
     per_call = guard["warm_calls"].get("aws:BatchGetItem", 0) / guard["warm_invocations"]
-    target("same, security table on: DynamoDB reads per call", per_call, "= 0", per_call == 0)
+    name = f"same, security table on{_as_deployed()}: DynamoDB reads/call"
+    target(name, per_call, "= 0", per_call == 0)
     return found
 
 
@@ -134,7 +142,8 @@ def table(results: dict[str, Any]) -> str:
     out("")
     out("1-3. Warm path, us per invocation: median / p99 wall clock [p99 thread CPU time];")
     out("     ratios are medians of per-round ratios of medians (contenders alternate);")
-    out("     ours+guard = ours with SECURITY_TABLE_NAME set, table answered in memory")
+    deployed = "as template.yaml deploys" if fixtures.DEPLOYED_WITH_GUARD else "not deployed"
+    out(f"     ours+guard = ours with SECURITY_TABLE_NAME set ({deployed}), table in memory")
     out(f"{'scheme':<8} {'floor':>18} {'naive':>18} {'x floor':>7} {'ours':>18} "
         f"{'x floor':>7} {'x naive':>7} {'ours+guard':>11} {'x floor':>7}")  # fmt: skip
     for scheme, f in results["warm"].items():
@@ -210,7 +219,7 @@ def table(results: dict[str, Any]) -> str:
     out("Targets")
     for t in results["targets"]:
         mark = "met" if t["met"] else "NOT MET"
-        out(f"  [{mark:^7}] {t['target']:<50} {t['value']:>8} (target {t['limit']})")
+        out(f"  [{mark:^7}] {t['target']:<56} {t['value']:>8} (target {t['limit']})")
     return "\n".join(lines)
 
 
