@@ -157,7 +157,7 @@ def component_costs(world: World, rounds: int, batch: int) -> dict[str, float]:
         "Powertools 2 dims + metric + flush": metrics_flush,
         "authorizer read_request": lambda: read_request(event),
         "authorizer jose.parse_unverified HS256": lambda: parse_unverified(hs_token),
-        "authorizer build_policy (admin, 10 routes)": lambda: build_policy(
+        "authorizer build_policy (admin, bearer routes)": lambda: build_policy(
             "p", request.arn, request.route.authorizer, Scheme.JWT, admin, {}
         ),
         "authorizer _covers (admin policy)": lambda: authorize._covers(policy, request),
