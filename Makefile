@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install install-sam test lint typecheck unit template coverage run oidc clean
+.PHONY: install install-sam test lint typecheck unit template coverage run oidc clean bench bench-smoke
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,13 @@ MOTO_PORT ?= 4566
 OIDC_PORT ?= 3001
 run: install oidc
 	$(BIN)/python -m local.run --port $(PORT) --moto-port $(MOTO_PORT) --oidc-port $(OIDC_PORT)
+
+# The benchmark (bench/README.md): not part of `make test`; timings vary with machine load.
+bench: install
+	$(BIN)/python -m bench
+
+bench-smoke: install
+	$(BIN)/python -m bench --smoke --out bench/results-smoke.json
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
