@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from authorizer.guard import Subject
 from authorizer.request import AuthRequest
-from shared.observability import fingerprint, logger, metrics
+from shared.observability import fingerprint, metrics, write_audit
 
 Decision = Literal["allow", "deny", "unauthorized", "error"]
 
@@ -54,7 +54,7 @@ class AuditRecord:
             self.credential_fingerprint = fingerprint(request.credential)
 
     def emit(self, decision: Decision, reason: str) -> None:
-        logger.info(
+        write_audit(
             "authorizer decision",
             decision=decision,
             scheme=self.scheme,
@@ -79,8 +79,9 @@ class AuditRecord:
 
 
 def audit_lockout(audit: AuditRecord) -> None:
-    logger.warning(
+    write_audit(
         "lockout",
+        level="WARNING",
         source_ip=audit.source_ip,
         credential_id=audit.subject.credential_id if audit.subject else None,
         scheme=audit.scheme,
@@ -89,8 +90,9 @@ def audit_lockout(audit: AuditRecord) -> None:
 
 
 def audit_new_source(audit: AuditRecord) -> None:
-    logger.warning(
+    write_audit(
         "api key used from a new source",
+        level="WARNING",
         key_id=audit.key_id,
         principal=audit.principal,
         source_ip=audit.source_ip,

@@ -3,7 +3,6 @@ policy, audit it. Plain code with injectable dependencies; `app.py` only wires i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ from authorizer.api_keys import ApiKeyVerifier
 from authorizer.audit import AuditRecord, audit_lockout, audit_new_source
 from authorizer.errors import UNAUTHORIZED, UNAVAILABLE, CredentialError, DependencyError
 from authorizer.guard import Guard, Precheck, Subject
-from authorizer.policy import build_policy
+from authorizer.policy import build_policy, covers
 from authorizer.request import AuthRequest, bearer_token, read_request
 from authorizer.secret_store import SecretStore
 from shared.observability import logger
@@ -88,7 +87,8 @@ class Authorizer:
             logger.error("authorizer internal error", error_type=type(error).__name__)
             audit.emit("error", "internal")
             raise RuntimeError(UNAVAILABLE) from None
-        allowed = _covers(policy, request)
+        invoked = request.arn.resource(request.arn.method, request.arn.path.lstrip("/"))
+        allowed = covers(policy, invoked)
         audit.emit("allow" if allowed else "deny", "ok" if allowed else "not_permitted")
         return policy
 
@@ -218,16 +218,3 @@ def _claimed_principal(payload: Mapping[str, Any]) -> str | None:
         if isinstance(value, str) and value:
             return value[:MAX_PRINCIPAL_LENGTH]
     return None
-
-
-def _covers(policy: dict[str, Any], request: AuthRequest) -> bool:
-    """Whether the policy allows the invoked method (to tell `allow` from `deny` in the audit)."""
-    invoked = request.arn.resource(request.arn.method, request.arn.path.lstrip("/"))
-    for statement in policy["policyDocument"]["Statement"]:
-        if statement["Effect"] != "Allow":
-            continue
-        for resource in statement["Resource"]:
-            pattern = ".*".join(re.escape(part) for part in resource.split("*"))
-            if re.fullmatch(pattern, invoked):
-                return True
-    return False

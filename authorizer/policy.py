@@ -7,7 +7,9 @@ that the caller may call and no other, never just the route being called.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from authorizer.request import MethodArn
@@ -35,16 +37,28 @@ def route_resources(route: Route, scheme: Scheme, grants: Grants) -> list[str]:
     return [target + route.arn_path]
 
 
+@lru_cache(maxsize=256)
+def permitted_method_paths(
+    authorizer: AuthorizerName, scheme: Scheme, scopes: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`<METHOD>/<path>` of every route this caller may call. Memoized: callers with the same
+    scopes (most of them) share one answer; the ARN prefix is added per call."""
+    grants = Grants.from_scopes(scopes)
+    return tuple(
+        method_path
+        for route in routes_of(authorizer)
+        for method_path in route_resources(route, scheme, grants)
+    )
+
+
 def allowed_resources(
     arn: MethodArn, authorizer: AuthorizerName, scheme: Scheme, scopes: Iterable[str]
 ) -> list[str]:
-    grants = Grants.from_scopes(scopes)
-    resources: list[str] = []
-    for route in routes_of(authorizer):
-        for method_path in route_resources(route, scheme, grants):
-            method, _, path = method_path.partition("/")
-            resources.append(arn.resource(method, path))
-    return resources
+    prefix = arn.resource("", "")[:-1]  # `arn:...:<api>/<stage>/`
+    return [
+        prefix + method_path
+        for method_path in permitted_method_paths(authorizer, scheme, tuple(scopes))
+    ]
 
 
 def build_policy(
@@ -69,6 +83,17 @@ def build_policy(
     }
 
 
-def is_allowed(policy: dict[str, Any]) -> bool:
-    statements = policy["policyDocument"]["Statement"]
-    return any(statement["Effect"] == "Allow" for statement in statements)
+def covers(policy: dict[str, Any], resource: str) -> bool:
+    """Whether an Allow statement of the policy matches `resource` (`*` spans any characters,
+    as in API Gateway's evaluation of execute-api ARNs)."""
+    for statement in policy["policyDocument"]["Statement"]:
+        if statement["Effect"] == "Allow" and any(
+            _wildcard(pattern).fullmatch(resource) for pattern in statement["Resource"]
+        ):
+            return True
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))

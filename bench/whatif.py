@@ -36,7 +36,7 @@ COMPONENTS: tuple[tuple[str, str, str], ...] = (
     ("Powertools Metrics flush (EMF blob)", "cloudwatch_emf/cloudwatch.py", "flush_metrics"),
     ("Powertools add_metric/add_dimension", "cloudwatch_emf/cloudwatch.py", "add_metric"),
     ("authorizer build_policy", "authorizer/policy.py", "build_policy"),
-    ("authorizer _covers (audit allow/deny)", "authorizer/authorize.py", "_covers"),
+    ("authorizer policy.covers (audit allow/deny)", "authorizer/policy.py", "covers"),
     ("authorizer read_request", "authorizer/request.py", "read_request"),
     ("authorizer jose.parse_unverified", "authorizer/jose.py", "parse_unverified"),
     ("authorizer service-token key lookup", "authorizer/service_tokens.py", "_candidates"),
@@ -99,9 +99,8 @@ def component_costs(world: World, rounds: int, batch: int) -> dict[str, float]:
     from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
     from jwt.api_jws import PyJWS  # noqa: PLC0415
 
-    from authorizer import authorize  # noqa: PLC0415
     from authorizer.jose import parse_unverified  # noqa: PLC0415
-    from authorizer.policy import build_policy  # noqa: PLC0415
+    from authorizer.policy import build_policy, covers  # noqa: PLC0415
     from authorizer.request import read_request  # noqa: PLC0415
     from shared.observability import logger, metrics  # noqa: PLC0415
     from shared.routes import Scheme  # noqa: PLC0415
@@ -111,6 +110,7 @@ def component_costs(world: World, rounds: int, batch: int) -> dict[str, float]:
     request = read_request(event)
     admin = ("workflow:admin",)
     policy = build_policy("p", request.arn, request.route.authorizer, Scheme.JWT, admin, {})
+    invoked = request.arn.resource(request.arn.method, request.arn.path.lstrip("/"))
     fields: dict[str, Any] = {
         "decision": "allow", "scheme": "jwt", "principal": "client-1", "reason": "ok",
         "source_ip": "203.0.113.7", "http_method": "GET", "resource": "/api/automate",
@@ -160,7 +160,7 @@ def component_costs(world: World, rounds: int, batch: int) -> dict[str, float]:
         "authorizer build_policy (admin, bearer routes)": lambda: build_policy(
             "p", request.arn, request.route.authorizer, Scheme.JWT, admin, {}
         ),
-        "authorizer _covers (admin policy)": lambda: authorize._covers(policy, request),
+        "authorizer policy.covers (admin policy)": lambda: covers(policy, invoked),
         "PyJWT segment checks, RS256 token": lambda: [
             PyJWS._decode_base64url_segment(segment, "s") for segment in rs_segments
         ],
@@ -217,150 +217,10 @@ def cached_signing_key(toggle: Toggle) -> Callable[[], None]:
     return restore
 
 
-def memoized_policy(toggle: Toggle) -> Callable[[], None]:
-    """policy.allowed_resources: the route part (`METHOD/path` list) depends only on
-    (authorizer, scheme, scopes); memoize it (bounded) and only prefix the ARN per call."""
-    from authorizer import policy  # noqa: PLC0415
-    from shared.routes import routes_of  # noqa: PLC0415
-    from shared.scopes import Grants  # noqa: PLC0415
-
-    original = policy.allowed_resources
-
-    @lru_cache(maxsize=256)
-    def route_paths(authorizer: Any, scheme: Any, scopes: tuple[str, ...]) -> tuple[str, ...]:
-        grants = Grants.from_scopes(scopes)
-        return tuple(
-            method_path
-            for route in routes_of(authorizer)
-            for method_path in policy.route_resources(route, scheme, grants)
-        )
-
-    def switch(arn: Any, authorizer: Any, scheme: Any, scopes: Any) -> list[str]:
-        if not toggle.on:
-            return original(arn, authorizer, scheme, scopes)
-        prefix = arn.resource("", "")[:-1]  # "arn:...:<api>/<stage>/"
-        return [prefix + path for path in route_paths(authorizer, scheme, tuple(scopes))]
-
-    policy.allowed_resources = switch
-
-    def restore() -> None:
-        policy.allowed_resources = original
-
-    return restore
-
-
-def compiled_covers(toggle: Toggle) -> Callable[[], None]:
-    """authorize._covers: compile each policy resource's wildcard pattern once (today it is
-    rebuilt with re.escape, then looked up in re's cache, for every resource on every call)."""
-    from authorizer import authorize  # noqa: PLC0415
-
-    original = authorize._covers
-
-    @lru_cache(maxsize=1024)
-    def pattern(resource: str) -> re.Pattern[str]:
-        return re.compile(".*".join(re.escape(part) for part in resource.split("*")))
-
-    def switch(policy: dict[str, Any], request: Any) -> bool:
-        if not toggle.on:
-            return original(policy, request)
-        invoked = request.arn.resource(request.arn.method, request.arn.path.lstrip("/"))
-        return any(
-            pattern(resource).fullmatch(invoked)
-            for statement in policy["policyDocument"]["Statement"]
-            if statement["Effect"] == "Allow"
-            for resource in statement["Resource"]
-        )
-
-    authorize._covers = switch
-
-    def restore() -> None:
-        authorize._covers = original
-
-    return restore
-
-
-def direct_audit_line(toggle: Toggle) -> Callable[[], None]:
-    """audit.AuditRecord.emit: write the audit line with one json.dumps, same fields as
-    Powertools' formatter (level, location, message, timestamp, service, then the record),
-    instead of going through logging's record, handler and Powertools' formatter. Metrics stay
-    on Powertools (SPEC section 5)."""
-    import time  # noqa: PLC0415
-
-    from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
-
-    from authorizer.audit import METRIC_FOR, STALE_KEY_METRIC, AuditRecord  # noqa: PLC0415
-    from shared.observability import SERVICE, logger, metrics  # noqa: PLC0415
-
-    original = AuditRecord.emit
-    stream = logger.registered_handler.stream  # type: ignore[attr-defined]
-
-    def emit(self: AuditRecord, decision: Any, reason: str) -> None:
-        if not toggle.on:
-            original(self, decision, reason)
-            return
-        now = time.time()
-        line = {
-            "level": "INFO",
-            "location": "emit:50",
-            "message": "authorizer decision",
-            "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
-            + f",{int(now * 1000) % 1000:03d}+0000",
-            "service": SERVICE,
-            "decision": decision,
-            "scheme": self.scheme,
-            "principal": self.principal,
-            "reason": reason,
-            "source_ip": self.source_ip,
-            "http_method": self.http_method,
-            "resource": self.resource,
-            "request_id": self.request_id,
-            "key_id": self.key_id,
-            "kid": self.kid,
-            "credential_fingerprint": self.credential_fingerprint,
-        }
-        stream.write(json.dumps({k: v for k, v in line.items() if v is not None}) + "\n")
-        metrics.add_dimension(name="scheme", value=self.scheme)
-        metrics.add_dimension(name="reason", value=reason)
-        metrics.add_metric(name=METRIC_FOR[decision], unit=MetricUnit.Count, value=1)
-        if reason == "stale_key":
-            metrics.add_metric(name=STALE_KEY_METRIC, unit=MetricUnit.Count, value=1)
-        metrics.flush_metrics()  # as audit.py does: one EMF blob per decision
-
-    AuditRecord.emit = emit  # type: ignore[method-assign]
-
-    def restore() -> None:
-        AuditRecord.emit = original  # type: ignore[method-assign]
-
-    return restore
-
-
-def all_three(toggle: Toggle) -> Callable[[], None]:
-    restores = [change(toggle) for change in (cached_signing_key, memoized_policy, compiled_covers)]
-
-    def restore() -> None:
-        for undo in reversed(restores):
-            undo()
-
-    return restore
-
-
-def all_four(toggle: Toggle) -> Callable[[], None]:
-    restores = [all_three(toggle), direct_audit_line(toggle)]
-
-    def restore() -> None:
-        for undo in reversed(restores):
-            undo()
-
-    return restore
-
-
 CHANGES: dict[str, Callable[[Toggle], Callable[[], None]]] = {
+    # Applied since: the memoized policy and compiled wildcard patterns (authorizer/policy.py),
+    # and the audit line written directly (shared.observability.write_audit).
     "cached signing key": cached_signing_key,
-    "memoized policy": memoized_policy,
-    "compiled _covers": compiled_covers,
-    "all three": all_three,
-    "direct audit line": direct_audit_line,
-    "all four": all_four,
 }
 
 

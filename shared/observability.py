@@ -8,7 +8,10 @@ start) and nothing here needs traces yet.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -29,3 +32,23 @@ def fingerprint(credential: str | bytes) -> str:
         credential.encode("utf-8", "surrogatepass") if isinstance(credential, str) else credential
     )
     return hashlib.sha256(data).hexdigest()[:12]
+
+
+def write_audit(message: str, *, level: str = "INFO", **fields: Any) -> None:
+    """One JSON audit line on the logger's stream: `level`, `message`, `timestamp`, `service`,
+    then the fields (None values left out), as Powertools' formatter lays a line out.
+
+    Written directly rather than through `logger.info`, for two reasons: an audit trail must not
+    depend on `POWERTOOLS_LOG_LEVEL` (an operator quieting the logs must not silence it), and
+    the authorizer writes one per invocation, where Powertools' record, handler and formatter
+    cost about 30 us against 5 us for the line itself (bench/whatif.py).
+    """
+    line = {
+        "level": level,
+        "message": message,
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "service": SERVICE,
+        **{name: value for name, value in fields.items() if value is not None},
+    }
+    stream = logger.registered_handler.stream  # type: ignore[attr-defined]
+    stream.write(json.dumps(line, default=str) + "\n")
