@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from shared.api_errors import DependencyBusyError, DependencyFailedError, InvalidRequestError
@@ -158,6 +160,14 @@ class RevocationStore:
             raise DependencyFailedError(code) from None
         except BotoCoreError as error:
             raise DependencyBusyError(type(error).__name__) from None
+
+
+@cache
+def default_store() -> RevocationStore:
+    """The store of this container, configured from the environment, created on first use."""
+    import boto3  # noqa: PLC0415 - one client per container
+
+    return RevocationStore(SecuritySettings.from_env(os.environ), boto3.client("dynamodb"))
 
 
 def _revocation(item: Mapping[str, Any]) -> Revocation | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -12,25 +10,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.http_api import audit, authorize, install_error_handlers, json_body, request_id, resolve
 from shared.observability import logger, metrics
-from shared.revocations import RevocationStore
-from shared.settings import SecuritySettings
+from shared.revocations import default_store
 
-SETTINGS = SecuritySettings.from_env(os.environ)
 app = APIGatewayRestResolver()
 install_error_handlers(app)
-
-
-@cache
-def store() -> RevocationStore:
-    import boto3  # noqa: PLC0415 - one client per container, created on first use
-
-    return RevocationStore(SETTINGS, boto3.client("dynamodb"))
 
 
 @app.post("/api/admin/revocations")
 def create_revocation() -> Response[dict[str, Any]]:
     caller = authorize(app, "create_revocation")
-    revocation = store().revoke(json_body(app), revoked_by=caller.principal)
+    revocation = default_store().revoke(json_body(app), revoked_by=caller.principal)
     audit("revoke_token", caller, request_id(app), target=revocation.kind, value=revocation.value)
     return Response(201, content_types.APPLICATION_JSON, revocation.as_json())
 

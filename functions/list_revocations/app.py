@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -12,19 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.http_api import authorize, install_error_handlers, resolve
 from shared.observability import logger, metrics
-from shared.revocations import InvalidRevocationError, RevocationStore
-from shared.settings import SecuritySettings
+from shared.revocations import InvalidRevocationError, default_store
 
-SETTINGS = SecuritySettings.from_env(os.environ)
 app = APIGatewayRestResolver()
 install_error_handlers(app)
-
-
-@cache
-def store() -> RevocationStore:
-    import boto3  # noqa: PLC0415 - one client per container, created on first use
-
-    return RevocationStore(SETTINGS, boto3.client("dynamodb"))
 
 
 @app.get("/api/admin/revocations")
@@ -34,7 +23,7 @@ def list_revocations() -> dict[str, Any]:
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
         raise InvalidRevocationError("limit")
     token = app.current_event.get_query_string_value("nextToken")
-    revocations, next_token = store().active(int(raw_limit), token)
+    revocations, next_token = default_store().active(int(raw_limit), token)
     return {"revocations": [r.as_json() for r in revocations], "nextToken": next_token}
 
 
