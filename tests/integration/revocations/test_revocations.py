@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.revocations import InvalidRevocationError, parse_request
+from shared.revocations import InvalidRevocationError, default_store, parse_request
 from shared.security_table import token_revocation_bound_seconds
 from shared.settings import SecuritySettings
 from tests.integration.functions.support import FakeLambdaContext, api_event, body_of
@@ -48,15 +48,9 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_security_table(client, TABLE)
         monkeypatch.setenv("SECURITY_TABLE_NAME", TABLE)
-        for name in ("create_revocation", "list_revocations"):
-            module = importlib.import_module(f"functions.{name}.app")
-            monkeypatch.setattr(
-                module, "SETTINGS", SecuritySettings.from_env({"SECURITY_TABLE_NAME": TABLE})
-            )
-            module.store.cache_clear()
+        default_store.cache_clear()
         yield client
-        for name in ("create_revocation", "list_revocations"):
-            importlib.import_module(f"functions.{name}.app").store.cache_clear()
+        default_store.cache_clear()
 
 
 def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
