@@ -16,7 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.revocations import InvalidRevocationError, default_store, parse_request
-from shared.security_table import token_revocation_bound_seconds
+from shared.security_table import (
+    api_key_revocation_bound_seconds,
+    token_revocation_bound_seconds,
+)
 from shared.settings import SecuritySettings
 from tests.integration.functions.support import FakeLambdaContext, api_event, body_of
 from tests.unit.template.conftest import load_template
@@ -158,9 +161,13 @@ def test_revocation_bound_comes_from_the_configuration() -> None:
     """A revoked token stops passing at most `ReauthorizeEvery` seconds after the revocation:
     the authorizer reads the table on every invocation (no local cache), so only API
     Gateway's cached policy can still let it through."""
-    parameters = load_template()["Parameters"]
-    ttl = int(parameters["ReauthorizeEvery"]["Default"])
+    template = load_template()
+    ttl = int(template["Parameters"]["ReauthorizeEvery"]["Default"])
     assert token_revocation_bound_seconds(ttl) == ttl == 300
+    # A revoked API key also waits out the authorizer's cached AWSCURRENT version.
+    env = template["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    secret_cache = int(env["POWERTOOLS_PARAMETERS_MAX_AGE"])
+    assert api_key_revocation_bound_seconds(ttl, secret_cache) == 360
 
 
 SETTINGS = SecuritySettings(table_name=TABLE)
