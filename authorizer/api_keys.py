@@ -113,10 +113,17 @@ class ApiKeyVerifier:
         )
         self._forced_refreshes = Cooldown(FORCED_REFRESH_SECONDS, NEGATIVE_CACHE_SIZE)
 
-    def verify(self, presented: str) -> VerifiedApiKey:
+    @staticmethod
+    def key_id_of(presented: str) -> str:
+        """The key id of a well-formed key; a malformed one is refused before any network call."""
         key_id = parse_api_key(presented)
         if key_id is None:
             raise CredentialError("malformed")
+        return key_id
+
+    def verify(self, presented: str, key_id: str) -> VerifiedApiKey:
+        """Verify `presented`, whose id `key_id_of` has already read (the caller audits it and
+        checks the lockout with it first)."""
         if key_id in self.negative:
             raise CredentialError("unknown_key")
         name = api_key_secret_name(self._settings.api_key_secret_prefix, key_id)

@@ -17,7 +17,6 @@ from authorizer.secret_store import SecretStore
 from shared.observability import logger
 from shared.routes import AuthorizerName, Scheme
 from shared.scopes import ScopeClaimError, parse_scope_claims
-from shared.secret_formats import parse_api_key
 from shared.settings import AuthorizerSettings, ConfigurationError
 
 if TYPE_CHECKING:  # the bearer path's modules import PyJWT; load them only when needed
@@ -101,14 +100,12 @@ class Authorizer:
 
     def _api_key(self, request: AuthRequest, presented: str, audit: AuditRecord) -> dict[str, Any]:
         audit.scheme = Scheme.API_KEY
-        key_id = parse_api_key(presented)
-        if key_id is None:
-            raise CredentialError("malformed")  # before any network call
+        key_id = self.api_keys.key_id_of(presented)
         audit.key_id = key_id  # the id is not secret: audit it
         who = Subject(request.source_ip, credential_id=f"api_key:{key_id}", key_id=key_id)
         audit.subject = who
         precheck = self._precheck(who)
-        verified = self.api_keys.verify(presented)
+        verified = self.api_keys.verify(presented, key_id)
         record = verified.record
         audit.principal = record.principal
         if precheck.available and not precheck.source_seen:
