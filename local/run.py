@@ -31,6 +31,7 @@ from local.deployment import ALL_FUNCTIONS, Deployment
 from local.seed import create_secrets, create_state_machines, create_tables, register_functions
 from local.template import ApiSpec, read_api
 from shared.scopes import READ, TRIGGER
+from shared.settings import DEFAULT_API_KEY_PREFIX
 from wfctl import api_keys, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -286,7 +287,7 @@ def demo_credentials(
             max_lifetime_seconds=max_lifetime,
         ),
     )
-    prefix = authorizer_env.get("API_KEY_SECRET_PREFIX") or api_keys.DEFAULT_PREFIX
+    prefix = authorizer_env.get("API_KEY_SECRET_PREFIX") or DEFAULT_API_KEY_PREFIX
     record = api_keys.create(client, prefix, DEMO_KEY_PRINCIPAL, [READ])
     return Credentials(token, scopes, lifetime, record.api_key, record.key_id, oauth)
 
@@ -538,7 +539,7 @@ def write_state(
         "api_key": creds.api_key,
         "api_key_id": creds.api_key_id,
         "jwt_secret_id": authorizer_env.get("JWT_SECRET_ID"),
-        "api_key_prefix": authorizer_env.get("API_KEY_SECRET_PREFIX") or api_keys.DEFAULT_PREFIX,
+        "api_key_prefix": authorizer_env.get("API_KEY_SECRET_PREFIX") or DEFAULT_API_KEY_PREFIX,
         "jwt_issuer": authorizer_env.get("JWT_ISSUER"),
         "jwt_audience": authorizer_env.get("JWT_AUDIENCE"),
         "workflow": workflow,

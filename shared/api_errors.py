@@ -3,7 +3,7 @@
 One root, one branch per kind of answer the client gets. Each concrete error carries a stable
 `code` and a fixed, generic `message`: that is all a client ever sees. The exception's own text
 (its args) is the detail for the logs. `shared.http_api` is the one place that turns these
-into HTTP statuses.
+into HTTP statuses; capabilities subclass them with their own codes.
 """
 
 from __future__ import annotations
@@ -30,6 +30,20 @@ class MalformedBodyError(InvalidRequestError):
 
     code = "invalid_body"
     message = "The request body must be a JSON object as documented."
+
+
+class InvalidLimitError(InvalidRequestError):
+    """A list endpoint's `limit` is not an integer from 1 to 100."""
+
+    code = "invalid_limit"
+    message = "limit must be an integer from 1 to 100."
+
+
+class InvalidNextTokenError(InvalidRequestError):
+    """`nextToken` was not issued by this endpoint for this listing, or has expired."""
+
+    code = "invalid_next_token"
+    message = "nextToken is malformed or expired."
 
 
 class AccessDeniedError(ApiError):

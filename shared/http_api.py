@@ -1,5 +1,15 @@
-"""The HTTP boundary shared by the handler functions: the one mapping from domain errors to
-HTTP answers, reading the caller and a JSON body, the audit line, and resolving an event.
+"""The HTTP boundary of the handler functions: one endpoint pattern, one typed request, and the
+one mapping from domain errors to HTTP answers.
+
+A handler function is one `Endpoint` (its route comes from the route table, by the function's
+name), one route function that takes an `ApiRequest`, and `lambda_handler`:
+
+    endpoint = Endpoint("get_run")
+
+    @endpoint.route
+    def get_run(request: ApiRequest, workflowId: str, runId: str) -> dict[str, Any]:
+        request.authorize(workflowId)
+        return runs.default_service().get_run(workflowId, runId).as_json()
 
 Error bodies are fixed and generic (`{"error": <code>, "message": <text>}`); what went wrong in
 detail goes to the log only. No path through here answers with a stack trace.
@@ -10,7 +20,10 @@ from __future__ import annotations
 import binascii
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,6 +34,7 @@ from shared.api_errors import (
     ConflictError,
     DependencyBusyError,
     DependencyFailedError,
+    InvalidLimitError,
     InvalidRequestError,
     MalformedBodyError,
     MissingCallerContextError,
@@ -29,14 +43,15 @@ from shared.api_errors import (
     UnsupportedMediaTypeError,
 )
 from shared.caller import Caller, MissingCallerError
-from shared.observability import logger, metrics
-from shared.routes import ROUTES
+from shared.observability import logger, metrics, write_audit
+from shared.routes import Route, route_of
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-#: The one table from error branch to HTTP status (most specific class first is not needed:
-#: lookup walks each error's MRO and stops at the first branch listed here).
+#: The one table from error branch to HTTP status (lookup walks each error's MRO and stops at
+#: the first branch listed here).
 STATUS_BY_ERROR: dict[type[ApiError], int] = {
     InvalidRequestError: 400,
     AccessDeniedError: 403,
@@ -53,9 +68,17 @@ STATUS_BY_ERROR: dict[type[ApiError], int] = {
 #: parse without refusing a valid request.
 MAX_BODY_BYTES = 1024 * 1024
 
+#: Pages hold at most this many items, whatever `limit` asks for.
+MAX_PAGE_SIZE = 100
+
 _JSON_MEDIA_TYPE = re.compile(r"application/(?:[A-Za-z0-9.!#$&^_-]+\+)?json", re.IGNORECASE)
+#: ASCII digits only: `int()` would also take " 5", "+5", "1_0" and other scripts' digits
+#: (`'²'.isdigit()` is true, and `int('²')` raises).
+_LIMIT = re.compile(r"[0-9]{1,3}")
 
 INTERNAL_ERROR_BODY = {"error": "internal_error", "message": "Internal error."}
+
+RouteFunction = TypeVar("RouteFunction", bound=Callable[..., Any])
 
 
 def status_of(error: ApiError) -> int:
@@ -78,7 +101,189 @@ def error_response(error: ApiError) -> Response[dict[str, str]]:
     )
 
 
-def install_error_handlers(app: APIGatewayRestResolver) -> None:
+# --- the request ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Which page a list endpoint is asked for: `limit` and the opaque `nextToken`."""
+
+    limit: int
+    next_token: str | None
+
+
+def parse_page(query: Mapping[str, str] | None, *, default_limit: int) -> Page:
+    """`limit` (ASCII digits, 1 to `MAX_PAGE_SIZE`) and `nextToken` (left to the store that
+    issued it to check) of a list endpoint's query string."""
+    query = query or {}
+    raw = query.get("limit")
+    if raw is None:
+        limit = default_limit
+    elif _LIMIT.fullmatch(raw) and 1 <= int(raw) <= MAX_PAGE_SIZE:
+        limit = int(raw)
+    else:
+        raise InvalidLimitError(f"limit {raw[:10]!r} out of range")
+    return Page(limit, query.get("nextToken"))
+
+
+class ApiRequest:
+    """What a route function reads of its request: the authorized caller, the request id, headers,
+    the query, and the JSON body on demand."""
+
+    def __init__(self, event: APIGatewayProxyEvent, route: Route) -> None:
+        self.event = event
+        self.route = route
+
+    def authorize(self, workflow_id: str | None = None) -> Caller:
+        """The caller, if the route table lets it call this route (on `workflow_id`).
+
+        API Gateway already enforced the authorizer's policy, which API Gateway may have cached
+        for another route of the same authorizer; checking again here costs nothing and is the
+        only check for what the policy cannot see (the body's `workflowId` on `POST
+        /api/trigger`).
+        """
+        caller = self._caller
+        route = self.route
+        # allowed_schemes: the route's own restriction within its authorizer's schemes, so an
+        # API key (ApiKeyAuthorizer) never reaches a bearer route whatever scopes it carries.
+        if caller.scheme not in route.allowed_schemes:
+            raise AccessDeniedError(f"scheme {caller.scheme!r} may not call {route.function}")
+        if route.scope is not None and not caller.grants.allows(route.scope, workflow_id):
+            raise AccessDeniedError(
+                f"{caller.principal!r} lacks {route.scope} on {workflow_id or 'every workflow'}"
+            )
+        return caller
+
+    @cached_property
+    def _caller(self) -> Caller:
+        """The caller as the authorizer described it (`requestContext.authorizer`)."""
+        context = self.event.raw_event.get("requestContext") or {}
+        try:
+            return Caller.from_authorizer_context(context.get("authorizer"))
+        except MissingCallerError as exc:
+            raise MissingCallerContextError(str(exc)) from None
+
+    @property
+    def request_id(self) -> str:
+        """API Gateway's request id (the one in its access log), for audit and run input."""
+        context = self.event.raw_event.get("requestContext") or {}
+        value = context.get("requestId")
+        return value if isinstance(value, str) and value else "unknown"
+
+    def header(self, name: str) -> str | None:
+        """A request header, case-insensitively (Powertools' headers are case-insensitive)."""
+        value = self.event.headers.get(name)
+        return value if isinstance(value, str) else None
+
+    def page(self, *, default_limit: int) -> Page:
+        return parse_page(self.event.query_string_parameters, default_limit=default_limit)
+
+    @property
+    def base_path(self) -> str:
+        return base_path(self.event.raw_event)
+
+    def json_body(self) -> Any:
+        """The body parsed as JSON, or None when there is none. Checks type, size and syntax.
+
+        415 unless the body is declared JSON (`application/json`, `application/<x>+json`, any
+        parameters); 413 over `MAX_BODY_BYTES`; 400 when it is not valid UTF-8 JSON. `NaN` and
+        `Infinity` are refused: Step Functions and most clients reject them.
+        """
+        event = self.event
+        raw = event.body
+        if raw is None or raw == "":
+            return None
+        media_type = (self.header("Content-Type") or "").split(";", 1)[0].strip()
+        if not _JSON_MEDIA_TYPE.fullmatch(media_type):
+            raise UnsupportedMediaTypeError(f"content type {media_type[:80]!r}")
+        # base64 inflates by 4/3, so check the encoded length against that bound before decoding.
+        limit = MAX_BODY_BYTES * 4 // 3 + 4 if event.is_base64_encoded else MAX_BODY_BYTES
+        if len(raw) > limit:
+            raise PayloadTooLargeError(f"body of {len(raw)} characters")
+        try:
+            text = event.decoded_body or ""
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise MalformedBodyError("body is not valid base64 UTF-8") from None
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+            raise PayloadTooLargeError("body over the limit")
+        try:
+            return json.loads(text, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            raise MalformedBodyError("body is not JSON") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def base_path(raw_event: Mapping[str, Any]) -> str:
+    """What precedes the route path in the URL the client called (`/v1` on execute-api).
+
+    `requestContext.path` is the path as called (stage or custom-domain base path included),
+    `path` is the route path; the difference is the prefix a `Location` header needs.
+    """
+    called = (raw_event.get("requestContext") or {}).get("path")
+    path = raw_event.get("path") or ""
+    if isinstance(called, str) and path and called.endswith(path):
+        return called[: len(called) - len(path)].rstrip("/")
+    return ""
+
+
+def audit(action: str, caller: Caller, request_id: str, **fields: Any) -> None:
+    """One audit line per state-changing action: who, what, on what, from which request.
+
+    Written by the one audit writer, whatever `POWERTOOLS_LOG_LEVEL` says.
+    """
+    write_audit(
+        "audit",
+        audit=True,
+        action=action,
+        principal=caller.principal,
+        scheme=caller.scheme,
+        key_id=caller.key_id,
+        client_id=caller.client_id,
+        request_id=request_id,
+        **fields,
+    )
+
+
+# --- the endpoint ---------------------------------------------------------------------------
+
+
+class Endpoint:
+    """One handler function's endpoint: its route from the table, a Powertools resolver with
+    the error mapping installed, and its one route function."""
+
+    def __init__(self, function: str) -> None:
+        self.definition = route_of(function)
+        """The route table's entry for this function: method, path, scope, schemes."""
+        self.app = APIGatewayRestResolver()
+        _install_error_handlers(self.app)
+
+    def route(self, function: RouteFunction) -> RouteFunction:
+        """Register `function(request, **path_parameters)` for this endpoint's method and path,
+        as the route table has them (a Powertools rule: `{workflowId}` becomes `<workflowId>`)."""
+        app, definition = self.app, self.definition
+
+        def call(**path_parameters: str) -> Any:
+            return function(ApiRequest(app.current_event, definition), **path_parameters)
+
+        app.route(definition.resolver_path, definition.method)(call)
+        return function
+
+    def resolve(self, event: dict[str, Any], context: LambdaContext) -> Any:
+        """Resolve an API Gateway event and count the answer by class (every invocation emits
+        at least one metric, so Powertools never flushes an empty set)."""
+        result: dict[str, Any] = self.app.resolve(event, context)
+        status = int(result.get("statusCode", 500))
+        outcome = "ResponseOk" if status < 400 else "ResponseClientError"
+        if status >= 500:
+            outcome = "ResponseServerError"
+        metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
+        return result
+
+
+def _install_error_handlers(app: APIGatewayRestResolver) -> None:
     """Register the mapping on a resolver: domain errors, unknown routes, and everything else."""
 
     def _api_error(error: ApiError) -> Response[dict[str, str]]:
@@ -114,120 +319,3 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     # Registered by call rather than as decorators: Powertools' decorator is untyped.
     app.exception_handler(ApiError)(_api_error)
     app.exception_handler(Exception)(_unexpected)
-
-
-def caller_of(app: APIGatewayRestResolver) -> Caller:
-    """The caller as the authorizer described it (`requestContext.authorizer`)."""
-    authorizer = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer")
-    try:
-        return Caller.from_authorizer_context(authorizer)
-    except MissingCallerError as exc:
-        raise MissingCallerContextError(str(exc)) from None
-
-
-def request_id(app: APIGatewayRestResolver) -> str:
-    """API Gateway's request id (the one in its access log), for audit and run input."""
-    context = app.current_event.raw_event.get("requestContext") or {}
-    value = context.get("requestId")
-    return value if isinstance(value, str) and value else "unknown"
-
-
-def header(app: APIGatewayRestResolver, name: str) -> str | None:
-    """A request header, case-insensitively (Powertools' headers are a CaseInsensitiveDict)."""
-    value = app.current_event.headers.get(name)
-    return value if isinstance(value, str) else None
-
-
-def json_body(app: APIGatewayRestResolver) -> Any:
-    """The body parsed as JSON, or None when there is none. Checks type, size and syntax.
-
-    415 unless the body is declared JSON (`application/json`, `application/<x>+json`, any
-    parameters); 413 over `MAX_BODY_BYTES`; 400 when it is not valid UTF-8 JSON. `NaN` and
-    `Infinity` are refused: Step Functions and most clients reject them.
-    """
-    event = app.current_event
-    raw = event.body
-    if raw is None or raw == "":
-        return None
-    media_type = (header(app, "Content-Type") or "").split(";", 1)[0].strip()
-    if not _JSON_MEDIA_TYPE.fullmatch(media_type):
-        raise UnsupportedMediaTypeError(f"content type {media_type[:80]!r}")
-    # base64 inflates by 4/3, so check the encoded length against that bound before decoding.
-    limit = MAX_BODY_BYTES * 4 // 3 + 4 if event.is_base64_encoded else MAX_BODY_BYTES
-    if len(raw) > limit:
-        raise PayloadTooLargeError(f"body of {len(raw)} characters")
-    try:
-        text = event.decoded_body or ""
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise MalformedBodyError("body is not valid base64 UTF-8") from None
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError("body over the limit")
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        raise MalformedBodyError("body is not JSON") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def base_path(app: APIGatewayRestResolver) -> str:
-    """What precedes the route path in the URL the client called (`/v1` on execute-api).
-
-    `requestContext.path` is the path as called (stage or custom-domain base path included),
-    `path` is the route path; the difference is the prefix a `Location` header needs.
-    """
-    event = app.current_event.raw_event
-    called = (event.get("requestContext") or {}).get("path")
-    path = event.get("path") or ""
-    if isinstance(called, str) and path and called.endswith(path):
-        return called[: len(called) - len(path)].rstrip("/")
-    return ""
-
-
-def audit(action: str, caller: Caller, request: str, **fields: Any) -> None:
-    """One structured line per state-changing action: who, what, on what, from which request."""
-    logger.info(
-        "audit",
-        audit=True,
-        action=action,
-        principal=caller.principal,
-        scheme=caller.scheme,
-        key_id=caller.key_id,
-        client_id=caller.client_id,
-        request_id=request,
-        **fields,
-    )
-
-
-def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> Any:
-    """Resolve an API Gateway event and count the answer by class (every invocation emits
-    at least one metric, so Powertools never flushes an empty set)."""
-    result: dict[str, Any] = app.resolve(event, context)
-    status = int(result.get("statusCode", 500))
-    outcome = "ResponseOk" if status < 400 else "ResponseClientError"
-    if status >= 500:
-        outcome = "ResponseServerError"
-    metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
-    return result
-
-
-def authorize(app: APIGatewayRestResolver, function: str, workflow_id: str | None = None) -> Caller:
-    """The caller, if the route table lets it call `function`'s route (on `workflow_id`).
-
-    API Gateway already enforced the authorizer's policy; checking again here costs nothing
-    and is the only check for what the policy cannot see (the body's `workflowId` on
-    `POST /api/trigger`, SPEC "Precise rules").
-    """
-    caller = caller_of(app)
-    route = next(route for route in ROUTES if route.function == function)
-    # allowed_schemes: the route's own restriction within its authorizer's schemes, so an API
-    # key (ApiKeyAuthorizer) never reaches a bearer route whatever scopes it carries.
-    if caller.scheme not in route.allowed_schemes:
-        raise AccessDeniedError(f"scheme {caller.scheme!r} may not call {function}")
-    if route.scope is not None and not caller.grants.allows(route.scope, workflow_id):
-        raise AccessDeniedError(
-            f"{caller.principal!r} lacks {route.scope} on {workflow_id or 'every workflow'}"
-        )
-    return caller

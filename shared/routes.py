@@ -1,8 +1,9 @@
 """The route table: the one place that says which routes exist, which authorizer guards them,
-which handler serves them and who may call them (SPEC section 2).
+which handler serves them and who may call them (docs/architecture.md, "Routes").
 
-The authorizer builds its policies from this table, the template test compares `template.yaml`
-with it, and the local gateway serves it.
+The authorizer builds its policies from this table, each handler function takes its method and
+path from it, the template test compares `template.yaml` with it, and the local gateway serves
+it.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ class Route:
         return tuple(_PARAM.findall(self.path))
 
     @property
+    def resolver_path(self) -> str:
+        """The path as a Powertools resolver rule: `{workflowId}` written `<workflowId>`."""
+        return _PARAM.sub(r"<\1>", self.path)
+
+    @property
     def arn_path(self) -> str:
         """The path as it appears in an execute-api ARN: no leading slash, parameters as `*`."""
         return _PARAM.sub("*", self.path).lstrip("/")
@@ -134,6 +140,14 @@ def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         if params is not None:
             return route, params
     return None
+
+
+def route_of(function: str) -> Route:
+    """The route served by `functions/<function>/app.py` (one route per function)."""
+    for route in ROUTES:
+        if route.function == function:
+            return route
+    raise LookupError(f"no route is served by function {function!r}")
 
 
 def routes_of(authorizer: AuthorizerName) -> tuple[Route, ...]:

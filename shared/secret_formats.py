@@ -1,6 +1,6 @@
-"""The two kinds of secret this project keeps in Secrets Manager, and the API key format
-(SPEC section 3). The authorizer, the rotation function, the admin endpoints and the operator
-command all read and write them through this module only.
+"""The kinds of secret this project keeps in Secrets Manager, their staging labels, and the
+API key format (docs/architecture.md, "Secrets"). The authorizer, the rotation function, the
+admin endpoints and the operator command all read and write them through this module only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.settings import ConfigurationError
+
+#: Secrets Manager's staging labels (Secrets Manager user guide, "Rotation by Lambda
+#: function"): the version in use, the one being rotated in, and the one rotated out.
+AWSCURRENT = "AWSCURRENT"
+AWSPENDING = "AWSPENDING"
+AWSPREVIOUS = "AWSPREVIOUS"
 
 MIN_SIGNING_KEY_BYTES = 32
 
@@ -53,6 +59,17 @@ def parse_signing_secret(secret_string: str) -> SigningKey:
             f"signing key {kid!r} is shorter than {MIN_SIGNING_KEY_BYTES} bytes; rotate the secret"
         )
     return SigningKey(kid=kid, key=key_bytes)
+
+
+def signing_secret_kid(secret_string: str) -> str | None:
+    """The kid of a signing secret version, read without validating its key: a weak key is an
+    error only when that version is needed, and exactly what a rotation must replace."""
+    try:
+        data = json.loads(secret_string)
+    except ValueError:
+        return None
+    kid = data.get("kid") if isinstance(data, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 def new_signing_secret() -> str:

@@ -1,4 +1,4 @@
-"""Typed, frozen settings parsed once from the environment (SPEC section 4).
+"""Typed, frozen settings parsed once from the environment (docs/configuration.md).
 
 Logic never reads `os.environ`: handlers build a settings object at cold start and pass it on.
 A bad value fails fast with a message naming the variable, never with a traceback deep inside
@@ -11,6 +11,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+#: Name prefix of API key secrets when `API_KEY_SECRET_PREFIX` is unset.
+DEFAULT_API_KEY_PREFIX = "workflow-api/api-keys/"
 
 
 class ConfigurationError(RuntimeError):
@@ -77,7 +80,7 @@ class AuthorizerSettings:
     jwks_cache_seconds: int = 600
     jwks_min_refresh_seconds: int = 30
     jwks_max_stale_seconds: int = 86400
-    api_key_secret_prefix: str = "workflow-api/api-keys/"
+    api_key_secret_prefix: str = DEFAULT_API_KEY_PREFIX
     api_key_grace_seconds: int = 86400
     clock_skew_seconds: int = 60
     secret_cache_seconds: int = 5
@@ -98,7 +101,7 @@ class AuthorizerSettings:
             jwks_cache_seconds=env_int(env, "JWKS_CACHE_SECONDS", 600),
             jwks_min_refresh_seconds=env_int(env, "JWKS_MIN_REFRESH_SECONDS", 30),
             jwks_max_stale_seconds=env_int(env, "JWKS_MAX_STALE_SECONDS", 86400),
-            api_key_secret_prefix=env_str(env, "API_KEY_SECRET_PREFIX", "workflow-api/api-keys/")
+            api_key_secret_prefix=env_str(env, "API_KEY_SECRET_PREFIX", DEFAULT_API_KEY_PREFIX)
             or "",
             api_key_grace_seconds=env_int(env, "API_KEY_GRACE_SECONDS", 86400),
             clock_skew_seconds=env_int(env, "CLOCK_SKEW_SECONDS", 60),

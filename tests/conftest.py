@@ -13,7 +13,8 @@ import pytest
 
 from tests.leakguard import LeakGuard, install
 
-# Set before any handler module creates a boto3 client (see ../shared/TOOLING.md, moto).
+# Set before any handler module creates a boto3 client: moto needs fake credentials and a
+# region to exist first, and no endpoint override.
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -33,7 +34,7 @@ os.environ.pop("AWS_PROFILE", None)
 @pytest.fixture(scope="session", autouse=True)
 def no_secret_leaks() -> Iterator[LeakGuard]:
     """Fails the session if any token, API key or signing key the tests made appears in a log
-    line, a metric blob or an error body (issue #6, "Proof")."""
+    line, a metric blob or an error body (docs/security.md, "No secret in a log")."""
     guard = LeakGuard()
     install(guard)
     yield guard
@@ -42,8 +43,12 @@ def no_secret_leaks() -> Iterator[LeakGuard]:
     assert not leaks, f"secrets found in logs, metrics or error bodies: {leaks}"
 
 
+#: What the `log_lines` fixture gives a test: a call that returns the lines written so far.
+LogLines = Callable[[], list[dict[str, Any]]]
+
+
 @pytest.fixture
-def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+def log_lines() -> Iterator[LogLines]:
     """The JSON lines the shared Powertools logger writes during the test.
 
     Its handler holds the `sys.stdout` of import time, which `capsys` does not see; tee it into

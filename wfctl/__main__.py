@@ -11,7 +11,7 @@ AWS access comes from boto3's usual configuration (AWS_PROFILE, AWS_REGION, AWS_
 for the local run). Defaults come from the same variables the functions read: JWT_SECRET_ID,
 JWT_ISSUER, JWT_AUDIENCE, JWT_MAX_LIFETIME_SECONDS, API_KEY_SECRET_PREFIX, ROTATION_FUNCTION_ARN.
 
-Issuing (with a rotation function) and revoking go through `shared.api_key_admin`, the code of
+Issuing (with a rotation function) and revoking go through `shared.api_keys`, the code of
 the admin endpoints, so a key handled here is handled exactly as through the API, with the same
 audit line (actor `operator:<user>`, on stderr). `rotate` writes the new value itself rather
 than starting the rotation function, so it also works where that function cannot run (the
@@ -30,8 +30,9 @@ import os
 import sys
 from typing import Any
 
+from shared import aws
 from shared.api_errors import ApiError
-from shared.api_key_admin import (
+from shared.api_keys import (
     DEFAULT_ROTATE_AFTER_DAYS,
     AdminSettings,
     ApiKeyAdmin,
@@ -43,14 +44,12 @@ from shared.http_api import audit
 from shared.observability import logger
 from shared.scopes import ADMIN
 from shared.secret_formats import SecretFormatError
-from shared.settings import ConfigurationError
+from shared.settings import DEFAULT_API_KEY_PREFIX, ConfigurationError
 from wfctl import api_keys, tokens
 
 
 def _client() -> Any:
-    import boto3  # noqa: PLC0415 - keep `--help` fast
-
-    return boto3.client("secretsmanager")
+    return aws.client("secretsmanager")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     keys = commands.add_parser("api-keys", help="create, list, rotate or revoke API keys")
     keys.add_argument(
-        "--prefix", default=os.environ.get("API_KEY_SECRET_PREFIX") or api_keys.DEFAULT_PREFIX
+        "--prefix", default=os.environ.get("API_KEY_SECRET_PREFIX") or DEFAULT_API_KEY_PREFIX
     )
     actions = keys.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="issue a key (printed once)")

@@ -1,8 +1,9 @@
 """Issuing, listing, rotating and revoking API keys: one Secrets Manager secret per key.
 
 Rotating writes a new AWSCURRENT version with the same key id, principal and scopes (the
-previous value stays valid as AWSPREVIOUS for `API_KEY_GRACE_SECONDS`, SPEC section 3). Issuing
-with a rotation schedule and revoking use `shared.api_key_admin` (see `wfctl.__main__`).
+previous value stays valid as AWSPREVIOUS for `API_KEY_GRACE_SECONDS`). Principals, scopes and
+key ids are validated by the admin API's own parsers (`shared.api_keys`); issuing with a rotation
+schedule and revoking use `shared.api_keys.ApiKeyAdmin` (see `wfctl.__main__`).
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.scopes import is_valid_scope
+from shared.api_keys import parse_key_id, parse_principal, parse_scopes
 from shared.secret_formats import (
+    AWSCURRENT,
     KEY_ID_PATTERN,
     ApiKeyRecord,
     api_key_secret_name,
     new_api_key,
 )
 
-DEFAULT_PREFIX = "workflow-api/api-keys/"
-
 
 class ApiKeyError(ValueError):
-    """The request cannot be done: unknown key, malformed id or scope."""
+    """The request cannot be done: the key is unknown or revoked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +46,9 @@ class KeySummary:
         }
 
 
-def _check_scopes(scopes: Sequence[str]) -> None:
-    for scope in scopes:
-        if not is_valid_scope(scope):
-            raise ApiKeyError(f"unknown or malformed scope {scope!r}")
-
-
-def _check_key_id(key_id: str) -> None:
-    if not KEY_ID_PATTERN.fullmatch(key_id):
-        raise ApiKeyError("a key id is 16 lowercase letters or digits")
-
-
 def create(client: Any, prefix: str, principal: str, scopes: Sequence[str]) -> ApiKeyRecord:
     """Issue a key; the returned record holds the only copy the caller will ever see."""
-    if not principal or len(principal) > 256:
-        raise ApiKeyError("principal must be 1 to 256 characters")
-    _check_scopes(scopes)
-    record = ApiKeyRecord.issue(principal, scopes)
+    record = ApiKeyRecord.issue(parse_principal(principal), parse_scopes(list(scopes)))
     client.create_secret(
         Name=api_key_secret_name(prefix, record.key_id),
         SecretString=record.to_secret_string(),
@@ -73,10 +59,10 @@ def create(client: Any, prefix: str, principal: str, scopes: Sequence[str]) -> A
 
 
 def _current(client: Any, prefix: str, key_id: str) -> ApiKeyRecord:
-    _check_key_id(key_id)
+    parse_key_id(key_id)
     try:
         response = client.get_secret_value(
-            SecretId=api_key_secret_name(prefix, key_id), VersionStage="AWSCURRENT"
+            SecretId=api_key_secret_name(prefix, key_id), VersionStage=AWSCURRENT
         )
     except client.exceptions.ResourceNotFoundException:
         raise ApiKeyError(f"no API key {key_id}") from None
@@ -92,7 +78,7 @@ def rotate(client: Any, prefix: str, key_id: str) -> ApiKeyRecord:
     client.put_secret_value(
         SecretId=api_key_secret_name(prefix, key_id),
         SecretString=record.to_secret_string(),
-        VersionStages=["AWSCURRENT"],
+        VersionStages=[AWSCURRENT],
     )
     return record
 

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.http_api import authorize, install_error_handlers, resolve
+from shared.http_api import ApiRequest, Endpoint
 from shared.observability import logger, metrics
 
-app = APIGatewayRestResolver()
-install_error_handlers(app)
+endpoint = Endpoint("get_automate")
 
 
-@app.get("/api/automate")
-def automate() -> dict[str, Any]:
-    caller = authorize(app, "get_automate")
+@endpoint.route
+def automate(request: ApiRequest) -> dict[str, Any]:
+    caller = request.authorize()
     return {"message": "Workflow triggered!", "user": caller.as_claims()}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return resolve(app, event, context)
+    return endpoint.resolve(event, context)

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import run_api
-from shared.http_api import install_error_handlers, resolve
+from shared import runs
+from shared.http_api import ApiRequest, Endpoint
 from shared.observability import logger, metrics
 
-app = APIGatewayRestResolver()
-install_error_handlers(app)
+endpoint = Endpoint("get_run")
 
 
-@app.get("/api/workflows/<workflowId>/runs/<runId>")
-def get_run(workflowId: str, runId: str) -> dict[str, Any]:
-    return run_api.get_run(app, workflowId, runId)
+@endpoint.route
+def get_run(request: ApiRequest, workflowId: str, runId: str) -> dict[str, Any]:
+    request.authorize(workflowId)
+    return runs.default_service().get_run(workflowId, runs.check_run_id(runId)).as_json()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return resolve(app, event, context)
+    return endpoint.resolve(event, context)

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import run_api
-from shared.http_api import install_error_handlers, resolve
+from shared import runs
+from shared.http_api import ApiRequest, Endpoint
 from shared.observability import logger, metrics
 
-app = APIGatewayRestResolver()
-install_error_handlers(app)
+endpoint = Endpoint("list_runs")
 
 
-@app.get("/api/workflows/<workflowId>/runs")
-def list_runs(workflowId: str) -> dict[str, Any]:
-    return run_api.list_runs(app, workflowId)
+@endpoint.route
+def list_runs(request: ApiRequest, workflowId: str) -> dict[str, Any]:
+    request.authorize(workflowId)
+    page = request.page(default_limit=runs.DEFAULT_PAGE_SIZE)
+    return runs.default_service().list_runs(workflowId, page.limit, page.next_token).as_json()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return resolve(app, event, context)
+    return endpoint.resolve(event, context)

@@ -1,4 +1,4 @@
-"""Lambda entry point of the Secrets Manager rotation function (SPEC section 6).
+"""Lambda entry point of the Secrets Manager rotation function.
 
 Rotates the HS256 signing secret and every API key secret; the logic is `shared.rotation`.
 `testSecret` proves a pending value with the authorizer's own verification code
@@ -18,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from authorizer.api_keys import match_api_key
+from shared import aws
 from shared.observability import logger, metrics
 from shared.rotation import RotationError, RotationRequest, Rotator
 from shared.secret_formats import ApiKeyRecord, SigningKey
@@ -75,9 +76,7 @@ def rotator() -> Rotator:
     """One per container, created on first use; tests may set `_rotator` beforehand."""
     global _rotator  # noqa: PLW0603 - the per-container cache of an expensive client
     if _rotator is None:
-        import boto3  # noqa: PLC0415 - the client is created once, on the first invocation
-
-        _rotator = Rotator(boto3.client("secretsmanager"), AuthorizerChecks(SETTINGS))
+        _rotator = Rotator(aws.client("secretsmanager"), AuthorizerChecks(SETTINGS))
     return _rotator
 
 
@@ -113,7 +112,4 @@ def _reason(error: Exception) -> str:
     """A stable code: never the exception's text, which could echo input."""
     if isinstance(error, RotationError):
         return error.reason
-    response = getattr(error, "response", None)  # botocore's ClientError
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code") or type(error).__name__)
-    return type(error).__name__
+    return aws.error_code(error) or type(error).__name__

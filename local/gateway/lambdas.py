@@ -4,6 +4,10 @@ Each function is imported once (its cold start) and keeps its module state betwe
 a warm container. Functions differ in their environment, and most read it at import time, so
 the function's environment from the template is laid over `os.environ` while it is imported or
 invoked; one lock serialises invocations (one Lambda container runs one event at a time).
+
+All functions share the layer's one Logger and Metrics here, which read the service name once,
+at import: each invocation relabels them with its own function's `POWERTOOLS_SERVICE_NAME`, so
+the lines of every function say which function wrote them, as they do on Lambda.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.template import FunctionSpec
+from shared.observability import use_service
 
 _LOCK = threading.RLock()
 
@@ -76,9 +81,16 @@ class LocalFunction:
             timeout_ms=self.spec.timeout * 1000,
         )
         with _LOCK, _environment(self.env):
+            self._label()
             return self._load()(event, context)
 
     def warm(self) -> None:
         """Import the function now, so a broken handler fails at start rather than on a call."""
         with _LOCK, _environment(self.env):
+            self._label()
             self._load()
+
+    def _label(self) -> None:
+        service = self.env.get("POWERTOOLS_SERVICE_NAME")
+        if service:
+            use_service(service)

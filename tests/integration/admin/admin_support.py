@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from shared.rotation import CURRENT, PENDING
+from shared.secret_formats import AWSCURRENT, AWSPENDING
 from tests.helpers import load_event
 from tests.integration.rotation.support import Aws, FakeLambdaContext
 
@@ -67,9 +67,9 @@ def settle_configuration_test(aws: Aws, secret_id: str) -> None:
     label behind. Do what AWS does, so the next rotation can start."""
     stages = aws.sm.describe_secret(SecretId=secret_id)["VersionIdsToStages"]
     for version_id, labels in stages.items():
-        if PENDING in labels and CURRENT not in labels:
+        if AWSPENDING in labels and AWSCURRENT not in labels:
             aws.sm.update_secret_version_stage(
-                SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version_id
+                SecretId=secret_id, VersionStage=AWSPENDING, RemoveFromVersionId=version_id
             )
 
 

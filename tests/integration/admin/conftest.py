@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared import api_key_admin
+from shared import api_keys
 from shared.observability import metrics
 from tests.integration.rotation.support import PREFIX, Aws, moto_aws
 
@@ -21,10 +21,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         # with the tests' client (so that a test can make Secrets Manager fail).
         monkeypatch.setenv("ROTATION_FUNCTION_ARN", env.rotation_function_arn)
         monkeypatch.setenv("API_KEY_SECRET_PREFIX", PREFIX)
-        monkeypatch.setattr(api_key_admin, "new_client", lambda: env.sm)
-        api_key_admin.default_admin.cache_clear()
+        monkeypatch.setattr(api_keys.admin, "new_client", lambda: env.sm)
+        api_keys.default_admin.cache_clear()
         rotator = rotation.Rotator(env.sm, rotation.AuthorizerChecks(rotation.SETTINGS))
         monkeypatch.setattr(rotation, "_rotator", rotator)
         yield env
-        api_key_admin.default_admin.cache_clear()
+        api_keys.default_admin.cache_clear()
     metrics.clear_metrics()

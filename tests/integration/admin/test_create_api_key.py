@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from shared import api_key_admin
+from shared import api_keys
 from shared.secret_formats import ApiKeyRecord, parse_api_key
 from shared.settings import AuthorizerSettings
+from tests.conftest import LogLines
 from tests.integration.admin.admin_support import create_event, invoke, issue
 from tests.integration.rotation.support import (
     PREFIX,
@@ -61,7 +62,7 @@ def test_issues_a_key_with_its_secret_and_rotation_schedule(
 
 def test_rotation_defaults_to_the_configured_days(aws: Aws) -> None:
     answer = issue({"principal": "reporting", "scopes": ["workflow:read"]})
-    assert answer.body["rotateAfterDays"] == api_key_admin.DEFAULT_ROTATE_AFTER_DAYS == 90
+    assert answer.body["rotateAfterDays"] == api_keys.DEFAULT_ROTATE_AFTER_DAYS == 90
     described = aws.sm.describe_secret(SecretId=PREFIX + answer.body["keyId"])
     assert described["RotationRules"]["AutomaticallyAfterDays"] == 90
 
@@ -163,21 +164,21 @@ def test_a_failed_schedule_takes_the_key_back(aws: Aws, monkeypatch: pytest.Monk
     """A key is never handed out without its rotation schedule."""
     missing = "arn:aws:lambda:us-east-1:123456789012:function:does-not-exist"
     monkeypatch.setenv("ROTATION_FUNCTION_ARN", missing)
-    api_key_admin.default_admin.cache_clear()
+    api_keys.default_admin.cache_clear()
     answer = invoke("create_api_key", create_event())
     assert (answer.status, answer.body["error"]) == (502, "upstream_error")
     assert _secret_names(aws) == []
 
 
 def test_the_issue_is_audited_and_the_key_never_logged(
-    aws: Aws, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    aws: Aws, log_lines: LogLines, capsys: pytest.CaptureFixture[str]
 ) -> None:
     answer = issue()
-    (audit,) = [r for r in caplog.records if r.__dict__.get("action") == "api_key.issued"]
-    assert audit.__dict__["principal"] == "ops-admin"  # who
-    assert audit.__dict__["api_key_id"] == answer.body["keyId"]  # which key
-    assert audit.__dict__["api_key_principal"] == "billing-service"
+    (audit,) = [line for line in log_lines() if line.get("action") == "api_key.issued"]
+    assert audit["principal"] == "ops-admin"  # who
+    assert audit["api_key_id"] == answer.body["keyId"]  # which key
+    assert audit["api_key_principal"] == "billing-service"
     secret_part = answer.body["apiKey"].split("_", 2)[2]
-    logged = capsys.readouterr().out + "".join(repr(r.__dict__) for r in caplog.records)
+    logged = capsys.readouterr().out + "".join(map(repr, log_lines()))
     assert secret_part not in logged
     assert '"ApiKeyIssued":[1.0]' in logged.replace(" ", "")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from authorizer import app as authorizer_app
-from shared.api_key_admin import REVOKED_STAGE
-from shared.rotation import CURRENT, PENDING, PREVIOUS, RotationError
-from shared.secret_formats import ApiKeyRecord
+from shared.api_keys import REVOKED_STAGE
+from shared.rotation import RotationError
+from shared.secret_formats import AWSCURRENT, AWSPENDING, AWSPREVIOUS, ApiKeyRecord
 from shared.settings import AuthorizerSettings
+from tests.conftest import LogLines
 from tests.integration.admin.admin_support import (
     invoke,
     issue,
@@ -63,11 +64,11 @@ def test_rotate_now_starts_a_rotation_the_function_completes(
     assert answer.status == 202
     assert answer.body["keyId"] == key_id
     token = answer.body["versionId"]
-    assert versions(aws, name)[token].stages == (PENDING,)
+    assert versions(aws, name)[token].stages == (AWSPENDING,)
 
     # Secrets Manager now invokes the rotation function (moto cannot: we do).
     run_rotation(name, token)
-    new = ApiKeyRecord.parse(value_of(aws, name, CURRENT))
+    new = ApiKeyRecord.parse(value_of(aws, name, AWSCURRENT))
     assert new.api_key != old_value
     assert (new.key_id, new.principal, new.scopes) == (
         key_id,
@@ -93,12 +94,12 @@ def test_rotate_now_while_a_rotation_runs_is_409(aws: Aws, key: tuple[str, str])
 
 
 def test_rotate_now_audits_who_rotated_which_key(
-    aws: Aws, key: tuple[str, str], caplog: pytest.LogCaptureFixture
+    aws: Aws, key: tuple[str, str], log_lines: LogLines
 ) -> None:
     key_id, _ = key
     invoke("rotate_api_key", rotate_event(key_id, principal="alice", principalId="alice"))
-    (audit,) = [r for r in caplog.records if r.__dict__.get("action") == "api_key.rotation_started"]
-    assert (audit.__dict__["principal"], audit.__dict__["api_key_id"]) == ("alice", key_id)
+    (audit,) = [line for line in log_lines() if line.get("action") == "api_key.rotation_started"]
+    assert (audit["principal"], audit["api_key_id"]) == ("alice", key_id)
 
 
 # -- revoke -------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ def test_revoke_marks_the_key_revoked_and_schedules_deletion(
 ) -> None:
     key_id, value = key
     name = PREFIX + key_id
-    (issued_version,) = [vid for vid, v in versions(aws, name).items() if CURRENT in v.stages]
+    (issued_version,) = [vid for vid, v in versions(aws, name).items() if AWSCURRENT in v.stages]
     answer = invoke("revoke_api_key", revoke_event(key_id))
     assert answer.status == 200
     assert answer.body["keyId"] == key_id
@@ -122,11 +123,11 @@ def test_revoke_marks_the_key_revoked_and_schedules_deletion(
     # Restored (as an operator could within the recovery window), the key is still revoked.
     aws.sm.restore_secret(SecretId=name)
     stages = versions(aws, name)
-    (revoked_version,) = [vid for vid, v in stages.items() if CURRENT in v.stages]
-    assert stages[revoked_version].stages == tuple(sorted((CURRENT, REVOKED_STAGE)))
-    assert stages[issued_version].stages == (PREVIOUS,)  # nothing lost
-    assert ApiKeyRecord.parse(value_of(aws, name, CURRENT)).revoked is True
-    assert ApiKeyRecord.parse(value_of(aws, name, PREVIOUS)).api_key == value
+    (revoked_version,) = [vid for vid, v in stages.items() if AWSCURRENT in v.stages]
+    assert stages[revoked_version].stages == tuple(sorted((AWSCURRENT, REVOKED_STAGE)))
+    assert stages[issued_version].stages == (AWSPREVIOUS,)  # nothing lost
+    assert ApiKeyRecord.parse(value_of(aws, name, AWSCURRENT)).revoked is True
+    assert ApiKeyRecord.parse(value_of(aws, name, AWSPREVIOUS)).api_key == value
     assert api_key_call(value) == "unauthorized"
 
 
@@ -160,11 +161,11 @@ def test_revoke_during_a_rotation_disarms_it(aws: Aws, key: tuple[str, str]) -> 
     run_step("createSecret", name, token)
     assert invoke("revoke_api_key", revoke_event(key_id)).status == 200
     aws.sm.restore_secret(SecretId=name)
-    assert not [v for v in versions(aws, name).values() if PENDING in v.stages]
+    assert not [v for v in versions(aws, name).values() if AWSPENDING in v.stages]
     assert aws.sm.describe_secret(SecretId=name)["RotationEnabled"] is False
     with pytest.raises(RotationError):
         run_step("finishSecret", name, token)
-    assert ApiKeyRecord.parse(value_of(aws, name, CURRENT)).revoked is True
+    assert ApiKeyRecord.parse(value_of(aws, name, AWSCURRENT)).revoked is True
 
 
 def test_revoke_clears_a_pending_label_left_on_the_current_version(
@@ -174,12 +175,14 @@ def test_revoke_clears_a_pending_label_left_on_the_current_version(
     AWSCURRENT away, that label would read as a rotation in progress."""
     key_id, _ = key
     name = PREFIX + key_id
-    (current,) = [vid for vid, v in versions(aws, name).items() if CURRENT in v.stages]
-    aws.sm.update_secret_version_stage(SecretId=name, VersionStage=PENDING, MoveToVersionId=current)
+    (current,) = [vid for vid, v in versions(aws, name).items() if AWSCURRENT in v.stages]
+    aws.sm.update_secret_version_stage(
+        SecretId=name, VersionStage=AWSPENDING, MoveToVersionId=current
+    )
     assert invoke("revoke_api_key", revoke_event(key_id)).status == 200
     aws.sm.restore_secret(SecretId=name)
-    assert not [v for v in versions(aws, name).values() if PENDING in v.stages]
-    assert versions(aws, name)[current].stages == (PREVIOUS,)
+    assert not [v for v in versions(aws, name).values() if AWSPENDING in v.stages]
+    assert versions(aws, name)[current].stages == (AWSPREVIOUS,)
 
 
 def test_a_second_revoke_and_a_rotate_after_revoke_are_404(aws: Aws, key: tuple[str, str]) -> None:
@@ -190,13 +193,13 @@ def test_a_second_revoke_and_a_rotate_after_revoke_are_404(aws: Aws, key: tuple[
 
 
 def test_revoke_audits_who_revoked_which_key(
-    aws: Aws, key: tuple[str, str], caplog: pytest.LogCaptureFixture
+    aws: Aws, key: tuple[str, str], log_lines: LogLines
 ) -> None:
     key_id, value = key
     invoke("revoke_api_key", revoke_event(key_id))
-    (audit,) = [r for r in caplog.records if r.__dict__.get("action") == "api_key.revoked"]
-    assert (audit.__dict__["principal"], audit.__dict__["api_key_id"]) == ("ops-admin", key_id)
-    assert value.split("_", 2)[2] not in "".join(repr(r.__dict__) for r in caplog.records)
+    (audit,) = [line for line in log_lines() if line.get("action") == "api_key.revoked"]
+    assert (audit["principal"], audit["api_key_id"]) == ("ops-admin", key_id)
+    assert value.split("_", 2)[2] not in "".join(map(repr, log_lines()))
 
 
 # -- errors common to both ------------------------------------------------------------------

@@ -15,7 +15,7 @@ import boto3
 import moto
 import pytest
 
-from shared import workflows
+from shared import runs
 from tests.integration.functions.support import (
     ACCOUNT,
     DEFINITION,
@@ -43,9 +43,9 @@ def _engine(monkeypatch: pytest.MonkeyPatch, *, executes: bool) -> Iterator[Engi
         monkeypatch.setenv(
             "WORKFLOWS", json.dumps({wid: state_machine_arn(wid) for wid in WORKFLOW_IDS})
         )
-        workflows.default_service.cache_clear()
+        runs.default_service.cache_clear()
         yield Engine(client)
-        workflows.default_service.cache_clear()
+        runs.default_service.cache_clear()
 
 
 @pytest.fixture

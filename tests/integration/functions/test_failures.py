@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-from shared import run_api, workflows
+from shared import runs
+from shared.runs import service as runs_service
 from tests.integration.functions.conftest import Invoke
 from tests.integration.functions.support import (
     CANCEL,
@@ -25,7 +26,7 @@ from tests.integration.functions.support import (
     state_machine_arn,
 )
 
-SETTINGS = workflows.WorkflowSettings({"demo": state_machine_arn("demo")})
+WORKFLOWS = {"demo": state_machine_arn("demo")}
 
 CALLS: dict[str, tuple[str, str, dict[str, str], str | None]] = {
     # function: (method, resource, path parameters, body)
@@ -53,10 +54,12 @@ def call(invoke: Invoke, function: str) -> dict[str, Any]:
 def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     """The handlers' service on a client whose answers the test scripts."""
     client = boto3.client("stepfunctions", region_name="us-east-1")
-    service = workflows.WorkflowService(SETTINGS, client)
-    monkeypatch.setattr(run_api, "default_service", lambda: service)
+    monkeypatch.setenv("WORKFLOWS", json.dumps(WORKFLOWS))
+    monkeypatch.setattr(runs_service, "new_client", lambda: client)
+    runs.default_service.cache_clear()
     with Stubber(client) as stubber:
         yield stubber
+    runs.default_service.cache_clear()
 
 
 @pytest.mark.parametrize("function", sorted(CALLS))
@@ -104,7 +107,7 @@ def test_unreachable_engine_is_503(
     def unreachable(**_: Any) -> Any:
         raise EndpointConnectionError(endpoint_url="https://states.us-east-1.amazonaws.com")
 
-    service = run_api.default_service()
+    service = runs.default_service()
     monkeypatch.setattr(service._client, "list_executions", unreachable)
 
     response = call(invoke, "list_runs")
@@ -121,11 +124,11 @@ def test_misconfigured_workflows_is_a_generic_500(
         monkeypatch.delenv("WORKFLOWS", raising=False)
     else:
         monkeypatch.setenv("WORKFLOWS", value)
-    workflows.default_service.cache_clear()
+    runs.default_service.cache_clear()
     try:
         response = call(invoke, "list_runs")
     finally:
-        workflows.default_service.cache_clear()
+        runs.default_service.cache_clear()
 
     assert response["statusCode"] == 500
     assert body_of(response) == {"error": "internal_error", "message": "Internal error."}

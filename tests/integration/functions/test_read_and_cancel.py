@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import LogLines
 from tests.integration.functions.conftest import Invoke
 from tests.integration.functions.support import (
     CANCEL,
@@ -158,7 +159,8 @@ class TestListRuns:
         assert response["statusCode"] == 400
         assert body_of(response)["error"] == "invalid_next_token"
 
-    @pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5", " 5", ""])
+    # Unicode digits: `'²'.isdigit()` is true and `int('²')` raises.
+    @pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5", " 5", "", "²", "٣", "1_0"])
     def test_limit_out_of_range_is_400(self, engine: Engine, invoke: Invoke, limit: str) -> None:
         response = list_runs(invoke, query={"limit": limit})
 
@@ -171,7 +173,7 @@ class TestListRuns:
 
 class TestCancel:
     def test_running_run_is_stopped_and_audited(
-        self, idle_engine: Engine, invoke: Invoke, caplog: pytest.LogCaptureFixture
+        self, idle_engine: Engine, invoke: Invoke, log_lines: LogLines
     ) -> None:
         idle_engine.seed_run("demo", "long-run")
 
@@ -183,7 +185,7 @@ class TestCancel:
             executionArn="arn:aws:states:us-east-1:123456789012:execution:demo:long-run"
         )
         assert described["status"] == "ABORTED"
-        audits = [vars(record) for record in caplog.records if record.msg == "audit"]
+        audits = [line for line in log_lines() if line["message"] == "audit"]
         assert [(a["action"], a["principal"], a["run_id"]) for a in audits] == [
             ("run.cancelled", "ops-admin", "long-run")
         ]

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from shared import workflows
+from shared import runs
 from shared.caller import Caller
-from shared.workflows import MAX_EXECUTION_INPUT_BYTES, StartRequest
+from shared.runs import MAX_EXECUTION_INPUT_BYTES, StartRequest
+from tests.conftest import LogLines
 from tests.integration.functions.conftest import Invoke
 from tests.integration.functions.support import (
     RUNS,
@@ -72,18 +73,16 @@ def test_run_input_names_the_api_key(engine: Engine) -> None:
     # No route lets an API key start runs today; the service still records the key id.
     caller = Caller("cron", "api_key", ("workflow:trigger",), key_id="k3x9m2p7q4r8s1t6")
 
-    run = workflows.default_service().start_run(StartRequest("demo", {}), caller, "req-1")
+    run = runs.default_service().start_run(StartRequest("demo", {}), caller, "req-1")
 
     started_by = execution_input(engine, run.run_id)["audit"]["startedBy"]
     assert started_by == {"principal": "cron", "scheme": "api_key", "keyId": "k3x9m2p7q4r8s1t6"}
 
 
-def test_start_writes_an_audit_line(
-    engine: Engine, invoke: Invoke, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_start_writes_an_audit_line(engine: Engine, invoke: Invoke, log_lines: LogLines) -> None:
     response = start(invoke, principal="svc-orders", request_id="req-audit")
 
-    audits = [vars(record) for record in caplog.records if record.msg == "audit"]
+    audits = [line for line in log_lines() if line["message"] == "audit"]
     assert len(audits) == 1
     assert audits[0]["action"] == "run.started"
     assert audits[0]["principal"] == "svc-orders"
@@ -337,3 +336,21 @@ class TestBadInput:
 
         assert response["statusCode"] == 404
         assert body_of(response) == {"error": "workflow_not_found", "message": "No such workflow."}
+
+
+def test_audit_lines_survive_a_quiet_log_level(
+    engine: Engine, invoke: Invoke, log_lines: LogLines
+) -> None:
+    """`POWERTOOLS_LOG_LEVEL=WARNING` quiets the logs, never the audit trail."""
+    from shared.observability import logger  # noqa: PLC0415
+
+    level = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        response = start(invoke, principal="svc-orders", request_id="req-quiet")
+    finally:
+        logger.setLevel(level)
+
+    assert response["statusCode"] == 202
+    (audit,) = [line for line in log_lines() if line["message"] == "audit"]
+    assert (audit["action"], audit["request_id"]) == ("run.started", "req-quiet")

@@ -191,3 +191,12 @@ def test_any_request_is_parsed_or_refused_cleanly(body: dict[str, Any]) -> None:
     assert now < request.expires_at <= now + SETTINGS.revocation_max_seconds
     assert 1 <= len(request.value) <= 256
     assert " " not in request.value
+
+
+@pytest.mark.parametrize("limit", ["²", "٣", "1_0", "+5", " 5", "5 ", "", "1e2"])
+def test_a_limit_that_is_not_ascii_digits_is_400(table: Any, limit: str) -> None:
+    """`'²'.isdigit()` is true and `int('²')` raises: such a limit once answered 500."""
+    event = api_event("GET", REVOCATIONS, query={"limit": limit})
+    response = invoke("list_revocations", event)
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"] == "invalid_limit"

@@ -8,7 +8,7 @@ of each file (its step, its shape) is what drives the function.
 from __future__ import annotations
 
 from functions.rotate_secret import app
-from shared.rotation import CURRENT
+from shared.secret_formats import AWSCURRENT
 from tests.helpers import EVENTS, load_event
 from tests.integration.rotation.support import (
     Aws,
@@ -40,4 +40,4 @@ def test_the_samples_replayed_in_order_rotate_the_secret(aws: Aws) -> None:
             "ClientRequestToken": token,
         }
         app.lambda_handler(event, FakeLambdaContext())
-    assert versions(aws, arn)[token].stages == (CURRENT,)
+    assert versions(aws, arn)[token].stages == (AWSCURRENT,)

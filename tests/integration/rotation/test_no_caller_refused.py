@@ -15,8 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from authorizer import app as authorizer_app
-from shared.rotation import CURRENT
-from shared.secret_formats import ApiKeyRecord
+from shared.secret_formats import AWSCURRENT, ApiKeyRecord
 from shared.settings import AuthorizerSettings
 from tests.integration.rotation.support import (
     PREFIX,
@@ -60,7 +59,7 @@ def _all_allowed(calls: list[Callable[[], str]], clocks: Clocks) -> None:
 
 def test_signing_key_rotation_refuses_no_caller(aws: Aws, clocks: Clocks) -> None:
     arn = create_signing_secret(aws)
-    old = value_of(aws, arn, CURRENT)
+    old = value_of(aws, arn, AWSCURRENT)
     old_with_kid, old_without_kid = service_token(old), service_token(old, with_kid=False)
     old_callers = [lambda: bearer_call(old_with_kid), lambda: bearer_call(old_without_kid)]
     _all_allowed(old_callers, clocks)
@@ -70,7 +69,7 @@ def test_signing_key_rotation_refuses_no_caller(aws: Aws, clocks: Clocks) -> Non
         run_step(step, arn, token)
         _all_allowed(old_callers, clocks)
 
-    new = value_of(aws, arn, CURRENT)
+    new = value_of(aws, arn, AWSCURRENT)
     assert new != old
     new_with_kid, new_without_kid = service_token(new), service_token(new, with_kid=False)
     # At once, from a warm cache: an unknown kid (or a signature no cached key verifies)
@@ -101,7 +100,7 @@ def test_api_key_rotation_refuses_no_caller(
         run_step(step, arn, token)
         _all_allowed(old_caller, clocks)
 
-    new_key = ApiKeyRecord.parse(value_of(aws, arn, CURRENT)).api_key
+    new_key = ApiKeyRecord.parse(value_of(aws, arn, AWSCURRENT)).api_key
     assert new_key != old_key
     # At once, from a warm cache: a value matching neither cached version makes the
     # authorizer re-read the key's secret (once per second per key at most).

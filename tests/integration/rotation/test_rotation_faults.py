@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 
 from functions.rotate_secret import app
-from shared.rotation import CURRENT, PENDING, PREVIOUS, RotationRequest, Rotator, StepResult
-from shared.secret_formats import ApiKeyRecord, parse_signing_secret
+from shared.rotation import RotationRequest, Rotator, StepResult
+from shared.secret_formats import (
+    AWSCURRENT,
+    AWSPENDING,
+    AWSPREVIOUS,
+    ApiKeyRecord,
+    parse_signing_secret,
+)
 from tests.integration.rotation.support import (
     STEPS,
     Aws,
@@ -76,7 +82,7 @@ FAULTS = [
 
 def _healthy(aws: Aws, arn: str, kind: str) -> None:
     """AWSCURRENT always holds a usable value, whatever step failed."""
-    current = value_of(aws, arn, CURRENT)
+    current = value_of(aws, arn, AWSCURRENT)
     if kind == "signing":
         parse_signing_secret(current)
     else:
@@ -95,7 +101,7 @@ def test_a_step_failing_once_then_a_full_rerun_ends_correctly(
 ) -> None:
     arn = create_signing_secret(aws) if kind == "signing" else create_api_key_secret(aws)[0]
     (original_id,) = versions(aws, arn)
-    original_value = value_of(aws, arn, CURRENT)
+    original_value = value_of(aws, arn, AWSCURRENT)
     token = start_rotation(aws, arn)
 
     clean = Rotator(aws.sm, app.AuthorizerChecks(app.SETTINGS))
@@ -123,18 +129,18 @@ def test_a_step_failing_once_then_a_full_rerun_ends_correctly(
 
     end = versions(aws, arn)
     assert set(end) == {original_id, token}  # no version lost, none added by the retry
-    assert end[token].stages == (CURRENT,)
+    assert end[token].stages == (AWSCURRENT,)
     assert end[token].value == written  # the retry reused the first attempt's value
-    assert end[original_id].stages == (PREVIOUS,)
+    assert end[original_id].stages == (AWSPREVIOUS,)
     assert end[original_id].value == original_value
-    assert not [v for v in end.values() if PENDING in v.stages]
+    assert not [v for v in end.values() if AWSPENDING in v.stages]
     _healthy(aws, arn, kind)
 
     # And the next scheduled rotation starts cleanly from there.
     second = start_rotation(aws, arn)
     run_rotation(arn, second)
-    assert versions(aws, arn)[second].stages == (CURRENT,)
-    assert versions(aws, arn)[token].stages == (PREVIOUS,)
+    assert versions(aws, arn)[second].stages == (AWSCURRENT,)
+    assert versions(aws, arn)[token].stages == (AWSPREVIOUS,)
 
 
 def test_the_injected_failure_is_counted(

@@ -7,8 +7,14 @@ import json
 
 import pytest
 
-from shared.rotation import CURRENT, PENDING, PREVIOUS, RotationError
-from shared.secret_formats import ApiKeyRecord, new_signing_secret
+from shared.rotation import RotationError
+from shared.secret_formats import (
+    AWSCURRENT,
+    AWSPENDING,
+    AWSPREVIOUS,
+    ApiKeyRecord,
+    new_signing_secret,
+)
 from tests.integration.rotation.support import (
     STEPS,
     Aws,
@@ -35,7 +41,7 @@ def _fails(step: str, secret_id: str, token: str, reason: str) -> None:
 def test_rotation_disabled_raises(aws: Aws, step: str) -> None:
     arn = create_signing_secret(aws)
     put = aws.sm.put_secret_value(
-        SecretId=arn, SecretString=new_signing_secret(), VersionStages=[PENDING]
+        SecretId=arn, SecretString=new_signing_secret(), VersionStages=[AWSPENDING]
     )
     before = versions(aws, arn)
     _fails(step, arn, put["VersionId"], "rotation_disabled")
@@ -66,7 +72,7 @@ def test_a_version_not_pending_raises(aws: Aws, step: str) -> None:
     arn = create_signing_secret(aws)
     token = start_rotation(aws, arn)
     run_rotation(arn, token)
-    (previous,) = [vid for vid, v in versions(aws, arn).items() if PREVIOUS in v.stages]
+    (previous,) = [vid for vid, v in versions(aws, arn).items() if AWSPREVIOUS in v.stages]
     before = versions(aws, arn)
     _fails(step, arn, previous, "not_pending")
     assert versions(aws, arn) == before
@@ -93,11 +99,11 @@ def test_test_secret_refuses_a_weak_pending_signing_key(aws: Aws) -> None:
     arn = create_signing_secret(aws)
     start_rotation(aws, arn)  # enables rotation; the weak value then takes AWSPENDING over
     weak = json.dumps({"kid": "weak", "key": "x" * 31})
-    put = aws.sm.put_secret_value(SecretId=arn, SecretString=weak, VersionStages=[PENDING])
-    assert versions_with(aws, arn, PENDING) == put["VersionId"]
+    put = aws.sm.put_secret_value(SecretId=arn, SecretString=weak, VersionStages=[AWSPENDING])
+    assert versions_with(aws, arn, AWSPENDING) == put["VersionId"]
     _fails("testSecret", arn, put["VersionId"], "pending_value_malformed")
     _fails("finishSecret", arn, put["VersionId"], "pending_value_malformed")
-    assert value_of(aws, arn, CURRENT) != weak
+    assert value_of(aws, arn, AWSCURRENT) != weak
 
 
 def test_test_secret_refuses_a_pending_api_key_with_other_scopes(aws: Aws) -> None:
@@ -108,10 +114,10 @@ def test_test_secret_refuses_a_pending_api_key_with_other_scopes(aws: Aws) -> No
     run_step("createSecret", arn, token)
     widened = ApiKeyRecord.issue("reporting", ["workflow:admin"], key_id=record.key_id)
     put = aws.sm.put_secret_value(
-        SecretId=arn, SecretString=widened.to_secret_string(), VersionStages=[PENDING]
+        SecretId=arn, SecretString=widened.to_secret_string(), VersionStages=[AWSPENDING]
     )
     _fails("testSecret", arn, put["VersionId"], "pending_identity_changed")
-    assert value_of(aws, arn, CURRENT) == record.to_secret_string()
+    assert value_of(aws, arn, AWSCURRENT) == record.to_secret_string()
 
 
 def test_malformed_events_are_refused(aws: Aws) -> None:
@@ -154,7 +160,7 @@ def test_no_secret_value_is_ever_logged(
     token = start_rotation(aws, arn)
     run_rotation(arn, token)
     with pytest.raises(RotationError):
-        run_step("finishSecret", arn, versions_with(aws, arn, PREVIOUS))
+        run_step("finishSecret", arn, versions_with(aws, arn, AWSPREVIOUS))
     # Every field of every log record (extras included) and everything printed (metrics).
     out = capsys.readouterr().out + "".join(repr(r.__dict__) for r in caplog.records)
     assert len(caplog.records) == 5

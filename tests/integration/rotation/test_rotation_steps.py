@@ -7,8 +7,13 @@ import json
 
 import pytest
 
-from shared.rotation import CURRENT, PENDING, PREVIOUS
-from shared.secret_formats import ApiKeyRecord, parse_signing_secret
+from shared.secret_formats import (
+    AWSCURRENT,
+    AWSPENDING,
+    AWSPREVIOUS,
+    ApiKeyRecord,
+    parse_signing_secret,
+)
 from tests.integration.rotation.support import (
     Aws,
     Version,
@@ -46,14 +51,14 @@ def test_two_rotations_in_a_row(aws: Aws, kind: str) -> None:
     for _ in range(2):
         token = start_rotation(aws, arn)
         before = versions(aws, arn)
-        assert before[token] == Version((PENDING,), None)  # the empty version SM adds
+        assert before[token] == Version((AWSPENDING,), None)  # the empty version SM adds
         current_value = before[current_id].value
         assert current_value is not None
-        assert before[current_id].stages == (CURRENT,)
+        assert before[current_id].stages == (AWSCURRENT,)
 
         run_step("createSecret", arn, token)
         after_create = versions(aws, arn)
-        assert after_create[token].stages == (PENDING,)
+        assert after_create[token].stages == (AWSPENDING,)
         pending_value = after_create[token].value
         assert pending_value is not None
         _check_new_value(kind, current_value, pending_value)
@@ -66,13 +71,13 @@ def test_two_rotations_in_a_row(aws: Aws, kind: str) -> None:
 
         run_step("finishSecret", arn, token)
         after_finish = versions(aws, arn)
-        assert after_finish[token].stages == (CURRENT,)
+        assert after_finish[token].stages == (AWSCURRENT,)
         assert after_finish[token].value == pending_value
-        assert after_finish[current_id].stages == (PREVIOUS,)
+        assert after_finish[current_id].stages == (AWSPREVIOUS,)
         assert after_finish[current_id].value == current_value
         if older_id is not None:
             assert after_finish[older_id].stages == ()  # AWSPREVIOUS moved on
-        assert not [v for v in after_finish.values() if PENDING in v.stages]
+        assert not [v for v in after_finish.values() if AWSPENDING in v.stages]
         assert [v for v in after_finish.values() if v.value is None] == []
         older_id, current_id = current_id, token
 
@@ -90,7 +95,7 @@ def test_the_secret_may_be_named_by_name_or_arn(aws: Aws) -> None:
         strict=True,
     ):
         run_step(step, secret_id, token)
-    assert versions(aws, arn)[token].stages == (CURRENT,)
+    assert versions(aws, arn)[token].stages == (AWSCURRENT,)
 
 
 def test_a_weak_current_signing_key_is_rotated_away(aws: Aws) -> None:

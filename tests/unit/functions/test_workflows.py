@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from shared import api_errors, workflows
+from shared import api_errors, runs
 from shared.caller import Caller
 from shared.http_api import base_path, status_of
-from shared.settings import ConfigurationError
-from shared.workflows import (
+from shared.runs import (
     RUN_ID,
     StartRequest,
     WorkflowSettings,
@@ -24,6 +22,7 @@ from shared.workflows import (
     parse_start_body,
     run_name,
 )
+from shared.settings import ConfigurationError
 
 ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:wf-api-demo"
 
@@ -33,7 +32,7 @@ class TestSettings:
         settings = WorkflowSettings.from_env({"WORKFLOWS": json.dumps({"demo": ARN})})
 
         assert settings.state_machine("demo") == ARN
-        with pytest.raises(workflows.UnknownWorkflowError):
+        with pytest.raises(runs.UnknownWorkflowError):
             settings.state_machine("other")
 
     def test_the_mapping_cannot_be_changed_after_parsing(self) -> None:
@@ -122,7 +121,7 @@ class TestNextToken:
         ],
     )
     def test_foreign_or_broken_tokens_are_refused(self, token: str) -> None:
-        with pytest.raises(workflows.InvalidNextTokenError):
+        with pytest.raises(runs.InvalidNextTokenError):
             decode_next_token("demo", token)
 
 
@@ -143,14 +142,14 @@ class TestErrorMapping:
     @pytest.mark.parametrize(
         ("error", "status"),
         [
-            (workflows.UnknownWorkflowError, 404),
-            (workflows.RunNotFoundError, 404),
-            (workflows.InvalidRunIdError, 400),
-            (workflows.InvalidLimitError, 400),
-            (workflows.InvalidNextTokenError, 400),
-            (workflows.IdempotencyConflictError, 409),
-            (workflows.RunNotActiveError, 409),
-            (workflows.InputTooLargeError, 413),
+            (runs.UnknownWorkflowError, 404),
+            (runs.RunNotFoundError, 404),
+            (runs.InvalidRunIdError, 400),
+            (api_errors.InvalidLimitError, 400),
+            (runs.InvalidNextTokenError, 400),
+            (runs.IdempotencyConflictError, 409),
+            (runs.RunNotActiveError, 409),
+            (runs.InputTooLargeError, 413),
             (api_errors.UnsupportedMediaTypeError, 415),
             (api_errors.DependencyBusyError, 503),
             (api_errors.MissingCallerContextError, 403),
@@ -165,11 +164,11 @@ class TestErrorMapping:
         assert len(codes) == len(set(codes))
 
 
-def _app(request_path: str | None, path: str) -> Any:
+def _event(request_path: str | None, path: str) -> dict[str, Any]:
     raw: dict[str, Any] = {"path": path, "requestContext": {}}
     if request_path is not None:
         raw["requestContext"]["path"] = request_path
-    return SimpleNamespace(current_event=SimpleNamespace(raw_event=raw))
+    return raw
 
 
 @pytest.mark.parametrize(
@@ -183,7 +182,7 @@ def _app(request_path: str | None, path: str) -> Any:
     ],
 )
 def test_base_path_for_location(request_path: str | None, path: str, prefix: str) -> None:
-    assert base_path(_app(request_path, path)) == prefix
+    assert base_path(_event(request_path, path)) == prefix
 
 
 def test_iso_is_utc_with_milliseconds() -> None:

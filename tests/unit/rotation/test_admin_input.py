@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.api_errors import ApiError, MalformedBodyError
-from shared.api_key_admin import (
+from shared.api_keys import (
     AdminSettings,
     InvalidPrincipalError,
     InvalidRotationPeriodError,
@@ -18,10 +18,10 @@ from shared.api_key_admin import (
     MalformedKeyIdError,
     RotationInProgressError,
     UnknownKeyError,
-    _rotation_in_progress,
     parse_issue_request,
     parse_key_id,
 )
+from shared.api_keys.admin import _rotation_in_progress
 from shared.http_api import status_of
 from shared.settings import ConfigurationError
 

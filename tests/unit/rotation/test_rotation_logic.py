@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from functions.rotate_secret.app import AuthorizerChecks
-from shared import rotation
 from shared.rotation import (
     RotationError,
     RotationRequest,
@@ -17,6 +16,7 @@ from shared.rotation import (
     SecretKind,
     Step,
 )
+from shared.rotation import rotator as rotation
 from shared.secret_formats import ApiKeyRecord, new_signing_secret, parse_signing_secret
 from shared.settings import AuthorizerSettings
 

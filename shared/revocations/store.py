@@ -1,4 +1,4 @@
-"""Token revocations (`POST` / `GET /api/admin/revocations`), stored in the security table.
+"""The revocation store: token revocations kept in the security table (DynamoDB).
 
 A revocation names one token (`jti`, kept until the token's expiry) or a subject (every token
 of that principal issued before now, kept for `REVOCATION_MAX_SECONDS`, the longest lifetime a
@@ -12,41 +12,28 @@ import base64
 import binascii
 import json
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.api_errors import DependencyBusyError, DependencyFailedError, InvalidRequestError
+from shared import aws
+from shared.api_errors import DependencyBusyError, DependencyFailedError, InvalidNextTokenError
+from shared.revocations.requests import parse_request
 from shared.security_table import (
     REVOCATION_KIND,
     REVOCATIONS_INDEX,
     revoked_jti_key,
     revoked_subject_key,
 )
-from shared.settings import SecuritySettings
+from shared.settings import ConfigurationError, SecuritySettings
 
-#: `jti` and subjects: printable, no whitespace, bounded (they become DynamoDB keys).
-IDENTIFIER = re.compile(r"[\x21-\x7e]{1,256}")
-_BUSY = frozenset(
-    {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}
-)
+if TYPE_CHECKING:
+    from shared.http_api import Page
 
-
-class InvalidRevocationError(InvalidRequestError):
-    """The revocation request is not `{"jti": ..., "expiresAt": ...}` or `{"sub": ...}`."""
-
-    code = "invalid_revocation"
-    message = 'Send {"jti": "<token id>", "expiresAt": <unix seconds>} or {"sub": "<subject>"}.'
-
-
-@dataclass(frozen=True, slots=True)
-class RevocationRequest:
-    kind: str  # "jti" | "sub"
-    value: str
-    expires_at: int
+#: A page of revocations holds this many when `limit` is not given.
+DEFAULT_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,26 +56,6 @@ class Revocation:
         return data
 
 
-def parse_request(body: object, settings: SecuritySettings, now: float) -> RevocationRequest:
-    """Validate a request body; `expiresAt` of a jti revocation is the token's `exp`."""
-    if not isinstance(body, dict) or len(body) > 2:
-        raise InvalidRevocationError("body must be a small JSON object")
-    longest = int(now) + settings.revocation_max_seconds
-    jti, sub = body.get("jti"), body.get("sub")
-    if (jti is None) == (sub is None) or set(body) - {"jti", "sub", "expiresAt"}:
-        raise InvalidRevocationError("exactly one of jti and sub")
-    if jti is not None:
-        expires = body.get("expiresAt", longest)
-        if not isinstance(jti, str) or not IDENTIFIER.fullmatch(jti):
-            raise InvalidRevocationError("malformed jti")
-        if isinstance(expires, bool) or not isinstance(expires, int) or expires <= now:
-            raise InvalidRevocationError("expiresAt must be a future unix time")
-        return RevocationRequest("jti", jti, min(expires, longest))
-    if "expiresAt" in body or not isinstance(sub, str) or not IDENTIFIER.fullmatch(sub):
-        raise InvalidRevocationError("malformed sub")
-    return RevocationRequest("sub", sub, longest)
-
-
 class RevocationStore:
     def __init__(
         self,
@@ -97,8 +64,6 @@ class RevocationStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if settings.table_name is None:
-            from shared.settings import ConfigurationError  # noqa: PLC0415
-
             raise ConfigurationError("SECURITY_TABLE_NAME must be set")
         self._table = settings.table_name
         self._settings = settings
@@ -128,8 +93,9 @@ class RevocationStore:
         self._call("put_item", TableName=self._table, Item=item)
         return Revocation(request.kind, request.value, now, request.expires_at, revoked_by)
 
-    def active(self, limit: int, next_token: str | None) -> tuple[list[Revocation], str | None]:
+    def active(self, page: Page) -> tuple[list[Revocation], str | None]:
         """Revocations not yet expired, a page at a time (opaque `nextToken`)."""
+        limit, next_token = page.limit, page.next_token
         now = int(self._clock())
         query: dict[str, Any] = {
             "TableName": self._table,
@@ -147,27 +113,25 @@ class RevocationStore:
         return [r for r in items if r is not None], _encode_token(last) if last else None
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
-        try:
+        # DynamoDB refuses an ExclusiveStartKey that is not one of this index's keys.
+        known: dict[str, aws.ErrorFactory] = (
+            {"ValidationException": InvalidNextTokenError} if "ExclusiveStartKey" in kwargs else {}
+        )
+        with aws.translated(
+            "DynamoDB", busy=DependencyBusyError, failed=DependencyFailedError, known=known
+        ):
             return getattr(self._client, operation)(**kwargs)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if code in _BUSY:
-                raise DependencyBusyError(code) from None
-            if code == "ValidationException" and "ExclusiveStartKey" in kwargs:
-                raise InvalidRevocationError("nextToken") from None
-            raise DependencyFailedError(code) from None
-        except BotoCoreError as error:
-            raise DependencyBusyError(type(error).__name__) from None
+
+
+def new_client() -> Any:
+    """The DynamoDB client (tests replace this function)."""
+    return aws.client("dynamodb")
 
 
 @cache
 def default_store() -> RevocationStore:
     """The store of this container, configured from the environment, created on first use."""
-    import boto3  # noqa: PLC0415 - one client per container
-
-    return RevocationStore(SecuritySettings.from_env(os.environ), boto3.client("dynamodb"))
+    return RevocationStore(SecuritySettings.from_env(os.environ), new_client())
 
 
 def _revocation(item: Mapping[str, Any]) -> Revocation | None:
@@ -191,7 +155,7 @@ def _decode_token(token: str) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
     except (ValueError, UnicodeEncodeError, binascii.Error):
-        raise InvalidRevocationError("nextToken") from None
+        raise InvalidNextTokenError("nextToken does not decode") from None
     if not isinstance(key, dict) or set(key) - {"pk", "kind"}:
-        raise InvalidRevocationError("nextToken")
+        raise InvalidNextTokenError("nextToken does not decode")
     return key

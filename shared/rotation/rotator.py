@@ -1,4 +1,4 @@
-"""Secrets Manager rotation of this project's two kinds of secret (SPEC section 6).
+"""Secrets Manager rotation of this project's two kinds of secret.
 
 The four steps follow AWS's rotation protocol and its reference template
 (aws-samples/aws-secrets-manager-rotation-lambdas, `SecretsManagerRotationTemplate`):
@@ -19,13 +19,15 @@ No secret value is ever logged or put in an exception.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shared import aws
 from shared.secret_formats import (
+    AWSCURRENT,
+    AWSPENDING,
     ApiKeyRecord,
     SecretFormatError,
     SigningKey,
@@ -33,15 +35,12 @@ from shared.secret_formats import (
     new_api_key,
     new_signing_secret,
     parse_signing_secret,
+    signing_secret_kid,
 )
 from shared.settings import ConfigurationError
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
-
-CURRENT = "AWSCURRENT"
-PENDING = "AWSPENDING"
-PREVIOUS = "AWSPREVIOUS"
 
 
 class Step(StrEnum):
@@ -146,17 +145,17 @@ class Rotator:
         stages = versions.get(request.token)
         if stages is None:
             raise RotationError("unknown_version")
-        if CURRENT in stages:
-            if request.step is Step.FINISH and PENDING in stages:
+        if AWSCURRENT in stages:
+            if request.step is Step.FINISH and AWSPENDING in stages:
                 # A finishSecret that moved AWSCURRENT and stopped before removing AWSPENDING:
                 # complete it, or the stray label blocks the next rotation (moto refuses it;
                 # AWS treats AWSPENDING on AWSCURRENT as finished, so this is harmless there).
                 self._drop_pending(arn, request.token)
                 return StepResult(request.step, Outcome.DONE, arn)
             return StepResult(request.step, Outcome.ALREADY_CURRENT, arn)
-        if PENDING not in stages:
+        if AWSPENDING not in stages:
             raise RotationError("not_pending")
-        current = self._value(arn, stage=CURRENT)
+        current = self._value(arn, stage=AWSCURRENT)
         if current is None:
             raise RotationError("no_current_value")
         context = _Context(arn, request.token, _kind_of(current), current, versions)
@@ -165,7 +164,7 @@ class Rotator:
     # -- the four steps ------------------------------------------------------------------
 
     def _create(self, ctx: _Context) -> StepResult:
-        existing = self._value(ctx.arn, stage=PENDING, version_id=ctx.token)
+        existing = self._value(ctx.arn, stage=AWSPENDING, version_id=ctx.token)
         if existing is not None:
             # Written by an earlier attempt with this token. A version's value is immutable:
             # an unusable one cannot be replaced here, and setSecret/testSecret refuse it.
@@ -177,7 +176,7 @@ class Rotator:
             SecretId=ctx.arn,
             ClientRequestToken=ctx.token,
             SecretString=value,
-            VersionStages=[PENDING],
+            VersionStages=[AWSPENDING],
         )
         return StepResult(Step.CREATE, Outcome.DONE, ctx.arn, ctx.kind, _public_id(ctx, value))
 
@@ -210,14 +209,14 @@ class Rotator:
     def _finish(self, ctx: _Context) -> StepResult:
         # Never promote an empty or foreign version, even when invoked out of order.
         pending = self._require_pending(ctx)
-        current_id = _version_with(ctx.versions, CURRENT)
+        current_id = _version_with(ctx.versions, AWSCURRENT)
         if current_id is None:
             raise RotationError("no_current_version")
         # Moving AWSCURRENT makes Secrets Manager label the old version AWSPREVIOUS, which the
         # authorizer keeps accepting (signing keys; API keys within their grace window).
         self._client.update_secret_version_stage(
             SecretId=ctx.arn,
-            VersionStage=CURRENT,
+            VersionStage=AWSCURRENT,
             MoveToVersionId=ctx.token,
             RemoveFromVersionId=current_id,
         )
@@ -228,7 +227,7 @@ class Rotator:
 
     def _new_value(self, ctx: _Context) -> str:
         if ctx.kind is SecretKind.SIGNING_KEY:
-            old_kid = _kid_of(ctx.current)
+            old_kid = signing_secret_kid(ctx.current)
             while True:  # a repeated kid would make AWSCURRENT and AWSPREVIOUS ambiguous
                 value = new_signing_secret()
                 if parse_signing_secret(value).kid != old_kid:
@@ -240,7 +239,7 @@ class Rotator:
         ).to_secret_string()
 
     def _require_pending(self, ctx: _Context) -> str:
-        pending = self._value(ctx.arn, stage=PENDING, version_id=ctx.token)
+        pending = self._value(ctx.arn, stage=AWSPENDING, version_id=ctx.token)
         if pending is None:
             raise RotationError("pending_value_missing")
         try:
@@ -264,8 +263,9 @@ class Rotator:
                     SecretId=arn, VersionId=version_id, VersionStage=stage
                 )
         except ClientError as error:
-            # Secrets Manager's answer for the empty version RotateSecret creates.
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            # Secrets Manager's answer for the empty version RotateSecret creates. Other errors
+            # go to Secrets Manager as they are: it marks the rotation failed and retries.
+            if aws.error_code(error) == "ResourceNotFoundException":
                 return None
             raise
         value = response.get("SecretString")
@@ -275,7 +275,7 @@ class Rotator:
 
     def _drop_pending(self, arn: str, token: str) -> None:
         self._client.update_secret_version_stage(
-            SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=token
+            SecretId=arn, VersionStage=AWSPENDING, RemoveFromVersionId=token
         )
 
 
@@ -298,17 +298,9 @@ def _kind_of(current: str) -> SecretKind:
     return SecretKind.API_KEY
 
 
-def _kid_of(signing_secret: str) -> str | None:
-    """The kid of a signing secret, read without validating its key: a weak current key is
-    exactly what a rotation must be able to replace."""
-    data = json.loads(signing_secret)
-    kid = data.get("kid") if isinstance(data, dict) else None
-    return kid if isinstance(kid, str) else None
-
-
 def _public_id(ctx: _Context, value: str) -> str | None:
     if ctx.kind is SecretKind.SIGNING_KEY:
-        return _kid_of(value)
+        return signing_secret_kid(value)
     try:
         return ApiKeyRecord.parse(value).key_id
     except SecretFormatError:

@@ -1,15 +1,14 @@
-"""Issuing, rotating and revoking API keys: the logic behind `/api/admin/api-keys` (SPEC
-sections 2, 3 and 6). Plain typed code with domain errors from `shared.api_errors`; the HTTP
-glue is `shared.admin_api`.
+"""Issuing, rotating and revoking API keys against Secrets Manager: the logic behind
+`/api/admin/api-keys` and `wfctl api-keys`.
 
-- Issue: a new key id, the key's secret in the SPEC format, and its rotation schedule (the
-  rotation function, `RotateImmediately=False` so the key handed out stays current).
+- Issue: a new key id, the key's secret (`shared.secret_formats`), and its rotation schedule
+  (the rotation function, `RotateImmediately=False` so the key handed out stays current).
 - Rotate now: `RotateSecret` on the key's secret; a conflict while a rotation is in progress.
 - Revoke: a new AWSCURRENT version marked `revoked` (the authorizer then refuses the key, and
   its AWSPREVIOUS with it), any half-done rotation disarmed, the schedule cancelled and the
   secret scheduled for deletion.
 
-Secrets Manager errors are translated here, at the boundary: nothing from botocore leaves
+Secrets Manager errors are translated by `shared.aws.translated`: nothing from botocore leaves
 this module. No key value is ever logged or put in an exception.
 """
 
@@ -17,116 +16,56 @@ from __future__ import annotations
 
 import functools
 import os
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.api_errors import (
-    ConflictError,
-    DependencyBusyError,
-    DependencyFailedError,
-    InvalidRequestError,
-    MalformedBodyError,
-    NotFoundError,
+from shared import aws
+from shared.api_keys.errors import (
+    KeyStoreBusyError,
+    KeyStoreFailedError,
+    RotationInProgressError,
+    UnknownKeyError,
+)
+from shared.api_keys.requests import (
+    DEFAULT_ROTATE_AFTER_DAYS,
+    MAX_ROTATE_AFTER_DAYS,
+    IssuedKey,
+    IssueRequest,
+    RevokedKey,
+    RotationStarted,
 )
 from shared.observability import logger
-from shared.scopes import MAX_SCOPES, is_valid_scope
 from shared.secret_formats import (
-    KEY_ID_PATTERN,
+    AWSCURRENT,
+    AWSPENDING,
     ApiKeyRecord,
     SecretFormatError,
     api_key_secret_name,
 )
-from shared.settings import ConfigurationError, env_int, env_str
+from shared.settings import DEFAULT_API_KEY_PREFIX, ConfigurationError, env_int, env_str
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-CURRENT = "AWSCURRENT"
-PENDING = "AWSPENDING"
 #: Staging label of the version that revoked a key (it also carries AWSCURRENT). Writing the
 #: revoked version under its own label and then moving AWSCURRENT, instead of writing it
 #: straight as AWSCURRENT, uses the one label operation finishSecret uses too.
 REVOKED_STAGE = "REVOKED"
 
-DEFAULT_PREFIX = "workflow-api/api-keys/"
-DEFAULT_ROTATE_AFTER_DAYS = 90
-#: Secrets Manager's own bounds for `RotationRules.AutomaticallyAfterDays`.
-MIN_ROTATE_AFTER_DAYS, MAX_ROTATE_AFTER_DAYS = 1, 1000
 #: Secrets Manager's bounds for `RecoveryWindowInDays`.
 MIN_RECOVERY_DAYS, MAX_RECOVERY_DAYS = 7, 30
 DEFAULT_RECOVERY_DAYS = 7
-#: Principals end up in policies' principalId, audit lines and the request context.
-PRINCIPAL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
-CREATE_FIELDS = frozenset({"principal", "scopes", "rotateAfterDays"})
 #: Attempts at drawing an unused key id (16 characters of [a-z0-9]: a clash is ~never).
 KEY_ID_ATTEMPTS = 3
-#: Secrets Manager error codes worth retrying later (503), the rest is 502.
-_RETRYABLE_CODES = frozenset({"ThrottlingException", "InternalServiceError", "ServiceUnavailable"})
-
-
-class InvalidPrincipalError(InvalidRequestError):
-    """`principal` is missing or not a short name of safe characters."""
-
-    code = "invalid_principal"
-    message = "principal must be 1 to 128 letters, digits or ._:@/+=-, starting alphanumeric."
-
-
-class InvalidScopesError(InvalidRequestError):
-    """`scopes` is not a list of known scopes (narrowed ones included)."""
-
-    code = "invalid_scopes"
-    message = "scopes must be a list of known scopes, such as workflow:read or workflow:read:<id>."
-
-
-class InvalidRotationPeriodError(InvalidRequestError):
-    """`rotateAfterDays` is not an integer within Secrets Manager's bounds."""
-
-    code = "invalid_rotate_after_days"
-    message = "rotateAfterDays must be an integer from 1 to 1000."
-
-
-class MalformedKeyIdError(InvalidRequestError):
-    """The key id in the path is not 16 lowercase letters or digits."""
-
-    code = "invalid_key_id"
-    message = "A key id is 16 lowercase letters or digits."
-
-
-class UnknownKeyError(NotFoundError):
-    """No such key, or it is revoked and scheduled for deletion (the authorizer's view too)."""
-
-    code = "unknown_key"
-    message = "No such API key."
-
-
-class RotationInProgressError(ConflictError):
-    """A rotation of the key has started and not finished."""
-
-    code = "rotation_in_progress"
-    message = "A rotation of this key is in progress; retry once it has finished."
-
-
-class KeyStoreBusyError(DependencyBusyError):
-    """Secrets Manager throttled us or could not be reached."""
-
-    message = "The key store is busy; retry later."
-
-
-class KeyStoreFailedError(DependencyFailedError):
-    """Secrets Manager refused a call, or holds a secret this project did not write."""
-
-    message = "The key store could not process the request."
 
 
 @dataclass(frozen=True, slots=True)
 class AdminSettings:
     """Configuration of the three admin functions. Secret names only, never secret values."""
 
-    api_key_secret_prefix: str = DEFAULT_PREFIX
+    api_key_secret_prefix: str = DEFAULT_API_KEY_PREFIX
     rotation_function_arn: str | None = None
     """Required to issue or rotate (checked there); revoking does without."""
     rotate_after_days: int = DEFAULT_ROTATE_AFTER_DAYS
@@ -136,7 +75,8 @@ class AdminSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> AdminSettings:
         env = os.environ if env is None else env
         settings = cls(
-            api_key_secret_prefix=env_str(env, "API_KEY_SECRET_PREFIX", DEFAULT_PREFIX) or "",
+            api_key_secret_prefix=env_str(env, "API_KEY_SECRET_PREFIX", DEFAULT_API_KEY_PREFIX)
+            or "",
             rotation_function_arn=env_str(env, "ROTATION_FUNCTION_ARN"),
             rotate_after_days=env_int(
                 env, "API_KEY_ROTATE_AFTER_DAYS", DEFAULT_ROTATE_AFTER_DAYS, minimum=1
@@ -154,77 +94,6 @@ class AdminSettings:
                 f"API_KEY_RECOVERY_WINDOW_DAYS must be at most {MAX_RECOVERY_DAYS}"
             )
         return settings
-
-
-@dataclass(frozen=True, slots=True)
-class IssueRequest:
-    principal: str
-    scopes: tuple[str, ...]
-    rotate_after_days: int
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedKey:
-    key_id: str
-    api_key: str = field(repr=False)
-    """The key value: in the response once, never logged (kept out of `repr` too)."""
-    principal: str
-    scopes: tuple[str, ...]
-    rotate_after_days: int
-
-
-@dataclass(frozen=True, slots=True)
-class RotationStarted:
-    key_id: str
-    version_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class RevokedKey:
-    key_id: str
-    deletion_date: datetime | None
-
-
-def parse_key_id(raw: str | None) -> str:
-    if raw is None or not KEY_ID_PATTERN.fullmatch(raw):
-        raise MalformedKeyIdError("malformed key id in the path")
-    return raw
-
-
-def parse_issue_request(body: Any, default_days: int) -> IssueRequest:
-    """The POST body, parsed: `{"principal": str, "scopes": [str], "rotateAfterDays"?: int}`."""
-    if not isinstance(body, dict):
-        raise MalformedBodyError("body is missing or not a JSON object")
-    unknown = set(body) - CREATE_FIELDS
-    if unknown:
-        raise MalformedBodyError(f"unknown fields {sorted(unknown)[:5]!r}"[:200])
-    principal = body.get("principal")
-    if not isinstance(principal, str) or not PRINCIPAL_PATTERN.fullmatch(principal):
-        raise InvalidPrincipalError("principal missing or malformed")
-    return IssueRequest(
-        principal, _parse_scopes(body.get("scopes")), _parse_days(body, default_days)
-    )
-
-
-def _parse_scopes(scopes: object) -> tuple[str, ...]:
-    if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
-        raise InvalidScopesError("scopes missing or not a list of strings")
-    unique = tuple(dict.fromkeys(scopes))
-    if len(unique) > MAX_SCOPES:
-        raise InvalidScopesError(f"{len(unique)} scopes")
-    if not all(is_valid_scope(scope) for scope in unique):
-        raise InvalidScopesError("unknown or malformed scope")
-    return unique
-
-
-def _parse_days(body: Mapping[str, Any], default: int) -> int:
-    days = body.get("rotateAfterDays", default)
-    # bool is an int in Python; `true` is no number of days.
-    if isinstance(days, bool) or not isinstance(days, int):
-        raise InvalidRotationPeriodError("rotateAfterDays is not an integer")
-    if not MIN_ROTATE_AFTER_DAYS <= days <= MAX_ROTATE_AFTER_DAYS:
-        raise InvalidRotationPeriodError(f"rotateAfterDays {days} out of bounds")
-    return days
 
 
 class ApiKeyAdmin:
@@ -283,11 +152,11 @@ class ApiKeyAdmin:
         metadata = self._describe(key_id)
         arn = metadata["ARN"]
         versions = metadata.get("VersionIdsToStages", {})
-        current_id = next((v for v, stages in versions.items() if CURRENT in stages), None)
+        current_id = next((v for v, stages in versions.items() if AWSCURRENT in stages), None)
         if current_id is None:
             raise KeyStoreFailedError(f"key {key_id} has no AWSCURRENT version")
         with _translated():
-            current = self._client.get_secret_value(SecretId=arn, VersionStage=CURRENT)
+            current = self._client.get_secret_value(SecretId=arn, VersionStage=AWSCURRENT)
             record = _parse_record(current.get("SecretString"), key_id)
             if not record.revoked:
                 # Revoked first, deleted second: a failure in between leaves a refused key,
@@ -300,7 +169,7 @@ class ApiKeyAdmin:
                 )
                 self._client.update_secret_version_stage(
                     SecretId=arn,
-                    VersionStage=CURRENT,
+                    VersionStage=AWSCURRENT,
                     MoveToVersionId=written["VersionId"],
                     RemoveFromVersionId=current_id,
                 )
@@ -309,9 +178,9 @@ class ApiKeyAdmin:
             # A label left on the old AWSCURRENT by a finished rotation goes too: that version
             # is AWSPREVIOUS now, where AWSPENDING would read as a rotation in progress.
             for version_id, stages in versions.items():
-                if PENDING in stages:
+                if AWSPENDING in stages:
                     self._client.update_secret_version_stage(
-                        SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=version_id
+                        SecretId=arn, VersionStage=AWSPENDING, RemoveFromVersionId=version_id
                     )
             if metadata.get("RotationEnabled"):
                 self._client.cancel_rotate_secret(SecretId=arn)
@@ -379,40 +248,21 @@ def _parse_record(secret_string: object, key_id: str) -> ApiKeyRecord:
 def _rotation_in_progress(versions: Mapping[str, Sequence[str]]) -> bool:
     """AWSPENDING on a version other than AWSCURRENT is how Secrets Manager itself tells an
     unfinished rotation (RotateSecret refuses to start another)."""
-    return any(PENDING in stages and CURRENT not in stages for stages in versions.values())
+    return any(AWSPENDING in stages and AWSCURRENT not in stages for stages in versions.values())
 
 
-@contextmanager
-def _translated(**known: type[Exception]) -> Iterator[None]:
-    """Turn botocore errors into domain errors; nothing from botocore leaves this module.
-
-    `known` maps a Secrets Manager error code to the error it means for this call. Other codes
-    become 503 (retryable) or 502; an unreachable endpoint is 503.
-    """
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - import cost
-
-    try:
-        yield
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in known:
-            raise known[code](f"Secrets Manager {code}") from exc
-        if code in _RETRYABLE_CODES:
-            raise KeyStoreBusyError(f"Secrets Manager {code}") from exc
-        raise KeyStoreFailedError(f"Secrets Manager {code}") from exc
-    except BotoCoreError as exc:
-        raise KeyStoreBusyError(f"Secrets Manager unreachable: {type(exc).__name__}") from exc
+def _translated(**known: aws.ErrorFactory) -> AbstractContextManager[None]:
+    """Secrets Manager errors as domain errors: `known` maps an error code to what it means
+    for one call; other codes become 503 (retryable, unreachable) or 502."""
+    return aws.translated(
+        "Secrets Manager", busy=KeyStoreBusyError, failed=KeyStoreFailedError, known=known
+    )
 
 
 def new_client() -> SecretsManagerClient:
-    """A Secrets Manager client with short timeouts; boto3 is imported on first use."""
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
-
-    config = Config(
-        connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
-    )
-    return boto3.client("secretsmanager", config=config)
+    """The Secrets Manager client (tests replace this function)."""
+    client: SecretsManagerClient = aws.client("secretsmanager")
+    return client
 
 
 @functools.cache
