@@ -1,11 +1,11 @@
 """The cryptographic floor: the least work any correct authorizer must do per request.
 
 Per token: split, base64url-decode and JSON-parse header and payload, check the signature
-with `cryptography` (or `hmac` for HS256), check `exp`; per API key: parse the key id, one
-dict lookup, a constant-time compare. Then, for both: serialize the policy (the Lambda runtime
-does it for every authorizer), write one audit JSON line and one EMF JSON blob (SPEC section 5)
-to the same null stream the real authorizer writes to. Nothing that does the required work
-can be faster, so `ours / floor` is the price of everything else.
+with `cryptography` (or `hmac` for HS256), check `exp`; per API key: parse the key id, one dict
+lookup, a constant-time compare. Then, for both: serialize the policy (the Lambda runtime does
+it for every authorizer), write one audit JSON line and one EMF JSON blob (docs/security.md,
+"Audit") to the same null stream the real authorizer writes to. Nothing that does the required
+work can be faster, so `ours / floor` is the price of everything else.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Dev-only tooling for running the whole API on loopback (SPEC section 7); never deployed."""
+"""Dev-only tooling for running the whole API on loopback (local/README.md); never deployed."""

@@ -156,7 +156,8 @@ def start_moto(kids: Children, port: int, env: Mapping[str, str], log: IO[Any]) 
 
     argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     wait_for_port(port, kids.start("moto", argv, env, log), "moto server")
-    # Without this, executions stay RUNNING forever (TOOLING.md, moto).
+    # Without this, executions stay RUNNING forever: moto runs state machines only when its
+    # config says so.
     response = requests.post(
         f"http://127.0.0.1:{port}/moto-api/config",
         json={

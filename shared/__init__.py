@@ -1,7 +1,15 @@
 """Code shared by every function (deployed as the `shared` Lambda layer).
 
-The public surface is what this module re-exports; the route table, the scope rules, the secret
-formats and the settings each live in exactly one module.
+At the top, the cross-cutting facts, each in exactly one module: the route table (`routes`),
+the scope rules (`scopes`), the settings (`settings`), the secret formats and staging labels
+(`secret_formats`), the security table's item keys (`security_table`), observability and the
+one audit writer (`observability`), the domain errors (`api_errors`) and the caller
+(`caller`), the HTTP boundary (`http_api`) and the AWS boundary (`aws`).
+
+Below, one package per capability, each with its own errors and a public surface in its
+`__init__`: `runs`, `api_keys`, `revocations`, `rotation`. docs/architecture.md has the map.
+
+This module re-exports the facts every part needs; capabilities are imported by name.
 """
 
 from shared.routes import (

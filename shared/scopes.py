@@ -1,4 +1,4 @@
-"""Scope rules (SPEC section 2, "Scopes"): parsing the claims and deciding what they grant."""
+"""Scope rules (docs/security.md, "Scopes"): parsing the claims and deciding what they grant."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ MAX_SCOPES = 64
 
 
 class ScopeClaimError(ValueError):
-    """The `scope` / `scp` claim has a type or size the SPEC does not allow."""
+    """The `scope` / `scp` claim has a type or size the scope rules do not allow."""
 
 
 def parse_scope_claims(scope: object = None, scp: object = None) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 The key holds no route: a policy cached for one route is reused for every other route of the
 same authorizer until its TTL runs out, which is exactly why the authorizer must return a policy
-that is right for all of them (SPEC section 3).
+that is right for all of them (docs/architecture.md, "Policies and the cache").
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ const provider = new Provider(config.issuer, {
     redirect_uris: [],
     response_types: [],
     token_endpoint_auth_method: 'client_secret_basic',
-    // The only key may be ES256; id tokens default to RS256 (TOOLING.md).
+    // The only key may be ES256; id tokens default to RS256 (oidc-provider's default id token algorithm needs an RS256 key).
     id_token_signed_response_alg: signingAlg,
     scope: c.scope,
   })),

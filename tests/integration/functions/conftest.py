@@ -1,4 +1,4 @@
-"""Handlers in-process against Step Functions in moto (TOOLING.md, moto).
+"""Handlers in-process against Step Functions in moto.
 
 moto is imported before any handler builds a client; the service each handler uses is built
 lazily from `WORKFLOWS`, so every test gets a fresh one bound to its own moto backend.

@@ -1,7 +1,7 @@
-"""No caller refused (SPEC section 6): while a rotation runs step by step, the credentials that
-were current at its start keep passing the real authorizer (`authorizer.app.lambda_handler`,
-REQUEST events); after finishSecret the new ones pass too; the rotated-out API key value stops
-working once its grace window is over.
+"""No caller refused (docs/security.md, "Rotation"): while a rotation runs step by step, the
+credentials that were current at its start keep passing the real authorizer
+(`authorizer.app.lambda_handler`, REQUEST events); after finishSecret the new ones pass too;
+the rotated-out API key value stops working once its grace window is over.
 
 The authorizer's secret cache runs on a fake clock. Each check is made twice: with whatever the
 authorizer cached before the step, and again after that cache has expired, so both a warm and a

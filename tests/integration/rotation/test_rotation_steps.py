@@ -1,4 +1,4 @@
-"""The four rotation steps, in order, twice, for both kinds of secret (SPEC section 6), through
+"""The four rotation steps, in order, twice, for both kinds of secret, through
 the rotation function's handler against Secrets Manager in moto."""
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ class TestIam:
         assert _grants(translated, "AuthorizerFunctionRole") == {
             ("secretsmanager:GetSecretValue", str({"Ref": "SigningSecret"})),
             ("secretsmanager:GetSecretValue", str(SECRET_PREFIX_ARN)),
-            # The security table only (issue #6): one read per decision, counter writes.
+            # The security table only: one read per decision, counter writes.
             ("dynamodb:BatchGetItem", table),
             ("dynamodb:UpdateItem", table),
             ("dynamodb:PutItem", table),
