@@ -14,7 +14,8 @@ call (the OAuth path of the authorizer, the echo endpoints) never pays about 0.3
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 #: Error codes meaning "slow down, or try again soon": throttling, quotas, and the services'
@@ -110,3 +111,29 @@ def translated(
         raise failed(detail) from exc
     except BotoCoreError as exc:
         raise busy(f"{service} unreachable: {type(exc).__name__}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """One AWS service as one capability sees it: its client, and its errors in the
+    capability's terms. A capability declares one per service it calls::
+
+        STEP_FUNCTIONS = aws.Boundary("stepfunctions", "Step Functions",
+                                      busy=DependencyBusyError, failed=DependencyFailedError)
+
+        with STEP_FUNCTIONS.translated(ExecutionDoesNotExist=RunNotFoundError):
+            client.describe_execution(...)
+    """
+
+    service: str
+    """boto3's name of the service (`"stepfunctions"`)."""
+    label: str
+    """How log details name it (`"Step Functions"`)."""
+    busy: ErrorFactory
+    failed: ErrorFactory
+
+    def client(self, **timeouts: Any) -> Any:
+        return client(self.service, **timeouts)
+
+    def translated(self, **known: ErrorFactory) -> AbstractContextManager[None]:
+        return translated(self.label, busy=self.busy, failed=self.failed, known=known)

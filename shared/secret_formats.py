@@ -11,6 +11,7 @@ import secrets
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shared.settings import ConfigurationError
 
@@ -40,14 +41,20 @@ class SigningKey:
     key: bytes
 
 
-def parse_signing_secret(secret_string: str) -> SigningKey:
-    """Parse a signing secret version; a missing or short key is a configuration error."""
+def _json_object(secret_string: str) -> dict[str, Any] | None:
+    """A SecretString as the JSON object this project writes, or None when it is not one."""
     try:
         data = json.loads(secret_string)
     except ValueError:
-        raise ConfigurationError("signing secret is not JSON") from None
-    if not isinstance(data, dict):
-        raise ConfigurationError("signing secret must be a JSON object")
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def parse_signing_secret(secret_string: str) -> SigningKey:
+    """Parse a signing secret version; a missing or short key is a configuration error."""
+    data = _json_object(secret_string)
+    if data is None:
+        raise ConfigurationError("signing secret is not a JSON object")
     kid, key = data.get("kid"), data.get("key")
     if not isinstance(kid, str) or not kid:
         raise ConfigurationError("signing secret has no 'kid' string")
@@ -64,11 +71,7 @@ def parse_signing_secret(secret_string: str) -> SigningKey:
 def signing_secret_kid(secret_string: str) -> str | None:
     """The kid of a signing secret version, read without validating its key: a weak key is an
     error only when that version is needed, and exactly what a rotation must replace."""
-    try:
-        data = json.loads(secret_string)
-    except ValueError:
-        return None
-    kid = data.get("kid") if isinstance(data, dict) else None
+    kid = (_json_object(secret_string) or {}).get("kid")
     return kid if isinstance(kid, str) else None
 
 
@@ -79,11 +82,8 @@ def new_signing_secret() -> str:
 
 def is_signing_secret(secret_string: str) -> bool:
     """Tell the two kinds of secret apart by content (the rotation function needs this)."""
-    try:
-        data = json.loads(secret_string)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and "kid" in data and "key" in data and "api_key" not in data
+    data = _json_object(secret_string)
+    return data is not None and "kid" in data and "key" in data and "api_key" not in data
 
 
 def parse_api_key(value: str) -> str | None:
@@ -125,12 +125,9 @@ class ApiKeyRecord:
 
     @classmethod
     def parse(cls, secret_string: str) -> ApiKeyRecord:
-        try:
-            data = json.loads(secret_string)
-        except ValueError:
-            raise SecretFormatError("API key secret is not JSON") from None
-        if not isinstance(data, dict):
-            raise SecretFormatError("API key secret must be a JSON object")
+        data = _json_object(secret_string)
+        if data is None:
+            raise SecretFormatError("API key secret is not a JSON object")
         api_key, principal = data.get("api_key"), data.get("principal")
         scopes, revoked = data.get("scopes", []), data.get("revoked", False)
         if not isinstance(api_key, str) or parse_api_key(api_key) is None:

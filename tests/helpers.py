@@ -64,3 +64,37 @@ def authorizer_event(
             "apiId": API_ID,
         },
     }
+
+
+def event_cases(functions: tuple[str, ...]) -> list[Path]:
+    """The sample events of `functions` (`events/<function>/<case>.json`), without their
+    `<case>.expected.json` siblings."""
+    return sorted(
+        path
+        for function in functions
+        for path in (EVENTS / function).glob("*.json")
+        if not path.name.endswith(".expected.json")
+    )
+
+
+def expected_outcome(event_path: Path) -> dict[str, Any]:
+    """What `<case>.expected.json` documents for a sample event."""
+    data: dict[str, Any] = json.loads(event_path.with_suffix(".expected.json").read_text())
+    return data
+
+
+def contains(actual: Any, expected: Any) -> bool:
+    """Whether `actual` holds `expected`: dicts key by key (a subset), anything else equal."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and contains(actual[key], value) for key, value in expected.items()
+        )
+    return bool(actual == expected)
+
+
+def assert_every_function_has_documented_events(
+    cases: list[Path], functions: tuple[str, ...]
+) -> None:
+    assert {path.parent.name for path in cases} == set(functions)
+    for path in cases:
+        assert path.with_suffix(".expected.json").is_file(), path

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +56,9 @@ REVOKED_STAGE = "REVOKED"
 #: Secrets Manager's bounds for `RecoveryWindowInDays`.
 MIN_RECOVERY_DAYS, MAX_RECOVERY_DAYS = 7, 30
 DEFAULT_RECOVERY_DAYS = 7
+SECRETS_MANAGER = aws.Boundary(
+    "secretsmanager", "Secrets Manager", busy=KeyStoreBusyError, failed=KeyStoreFailedError
+)
 #: Attempts at drawing an unused key id (16 characters of [a-z0-9]: a clash is ~never).
 KEY_ID_ATTEMPTS = 3
 
@@ -107,7 +109,7 @@ class ApiKeyAdmin:
         rotation_function = self._rotation_function()
         record, arn = self._create_secret(request)
         try:
-            with _translated():
+            with SECRETS_MANAGER.translated():
                 # Turn the schedule on without rotating now: the value handed out stays
                 # current. (Secrets Manager runs testSecret once to check the configuration.)
                 self._client.rotate_secret(
@@ -142,7 +144,7 @@ class ApiKeyAdmin:
         )
         function = metadata.get("RotationLambdaARN") or self._rotation_function()
         # "A previous rotation isn't complete", or the key was revoked meanwhile.
-        with _translated(InvalidRequestException=RotationInProgressError):
+        with SECRETS_MANAGER.translated(InvalidRequestException=RotationInProgressError):
             response = self._client.rotate_secret(
                 SecretId=metadata["ARN"], RotationLambdaARN=function, RotationRules=rules
             )
@@ -155,7 +157,7 @@ class ApiKeyAdmin:
         current_id = next((v for v, stages in versions.items() if AWSCURRENT in stages), None)
         if current_id is None:
             raise KeyStoreFailedError(f"key {key_id} has no AWSCURRENT version")
-        with _translated():
+        with SECRETS_MANAGER.translated():
             current = self._client.get_secret_value(SecretId=arn, VersionStage=AWSCURRENT)
             record = _parse_record(current.get("SecretString"), key_id)
             if not record.revoked:
@@ -200,7 +202,7 @@ class ApiKeyAdmin:
         for _ in range(KEY_ID_ATTEMPTS):
             record = ApiKeyRecord.issue(request.principal, request.scopes)
             try:
-                with _translated(ResourceExistsException=_KeyIdTakenError):
+                with SECRETS_MANAGER.translated(ResourceExistsException=_KeyIdTakenError):
                     created = self._client.create_secret(
                         Name=api_key_secret_name(
                             self.settings.api_key_secret_prefix, record.key_id
@@ -215,7 +217,7 @@ class ApiKeyAdmin:
 
     def _discard(self, arn: str) -> None:
         try:
-            with _translated():
+            with SECRETS_MANAGER.translated():
                 self._client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
         except (KeyStoreBusyError, KeyStoreFailedError):
             # Never handed out and never rotated: an orphan to clean up, not a usable key.
@@ -223,7 +225,7 @@ class ApiKeyAdmin:
 
     def _describe(self, key_id: str) -> Any:
         name = api_key_secret_name(self.settings.api_key_secret_prefix, key_id)
-        with _translated(ResourceNotFoundException=UnknownKeyError):
+        with SECRETS_MANAGER.translated(ResourceNotFoundException=UnknownKeyError):
             metadata = self._client.describe_secret(SecretId=name)
         if metadata.get("DeletedDate"):
             # Revoked earlier: unknown to the authorizer, and so here.
@@ -251,17 +253,9 @@ def _rotation_in_progress(versions: Mapping[str, Sequence[str]]) -> bool:
     return any(AWSPENDING in stages and AWSCURRENT not in stages for stages in versions.values())
 
 
-def _translated(**known: aws.ErrorFactory) -> AbstractContextManager[None]:
-    """Secrets Manager errors as domain errors: `known` maps an error code to what it means
-    for one call; other codes become 503 (retryable, unreachable) or 502."""
-    return aws.translated(
-        "Secrets Manager", busy=KeyStoreBusyError, failed=KeyStoreFailedError, known=known
-    )
-
-
 def new_client() -> SecretsManagerClient:
     """The Secrets Manager client (tests replace this function)."""
-    client: SecretsManagerClient = aws.client("secretsmanager")
+    client: SecretsManagerClient = SECRETS_MANAGER.client()
     return client
 
 

@@ -32,6 +32,9 @@ from shared.settings import ConfigurationError, SecuritySettings
 if TYPE_CHECKING:
     from shared.http_api import Page
 
+DYNAMODB = aws.Boundary(
+    "dynamodb", "DynamoDB", busy=DependencyBusyError, failed=DependencyFailedError
+)
 #: A page of revocations holds this many when `limit` is not given.
 DEFAULT_PAGE_SIZE = 50
 
@@ -117,15 +120,13 @@ class RevocationStore:
         known: dict[str, aws.ErrorFactory] = (
             {"ValidationException": InvalidNextTokenError} if "ExclusiveStartKey" in kwargs else {}
         )
-        with aws.translated(
-            "DynamoDB", busy=DependencyBusyError, failed=DependencyFailedError, known=known
-        ):
+        with DYNAMODB.translated(**known):
             return getattr(self._client, operation)(**kwargs)
 
 
 def new_client() -> Any:
     """The DynamoDB client (tests replace this function)."""
-    return aws.client("dynamodb")
+    return DYNAMODB.client()
 
 
 @cache

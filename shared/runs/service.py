@@ -14,7 +14,6 @@ import functools
 import json
 import uuid
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +82,7 @@ class WorkflowService:
             else uuid.uuid4().hex
         )
         try:
-            with _translated(ExecutionAlreadyExists=_AlreadyExistsError):
+            with STEP_FUNCTIONS.translated(ExecutionAlreadyExists=_AlreadyExistsError):
                 started = self._client.start_execution(
                     stateMachineArn=state_machine, name=name, input=document
                 )
@@ -108,7 +107,7 @@ class WorkflowService:
     def get_run(self, workflow_id: str, run_id: str) -> RunDetail:
         state_machine = self.settings.state_machine(workflow_id)
         check_run_id(run_id)
-        with _translated(ExecutionDoesNotExist=RunNotFoundError):
+        with STEP_FUNCTIONS.translated(ExecutionDoesNotExist=RunNotFoundError):
             found = self._client.describe_execution(
                 executionArn=execution_arn(state_machine, run_id)
             )
@@ -121,7 +120,7 @@ class WorkflowService:
         kwargs: dict[str, Any] = {"stateMachineArn": state_machine, "maxResults": limit}
         if engine_token is not None:
             kwargs["nextToken"] = engine_token
-        with _translated(InvalidToken=InvalidNextTokenError):
+        with STEP_FUNCTIONS.translated(InvalidToken=InvalidNextTokenError):
             page = self._client.list_executions(**kwargs)
         runs = tuple(
             RunSummary(
@@ -144,7 +143,7 @@ class WorkflowService:
         run = self.get_run(workflow_id, run_id)
         if not run.active:
             raise RunNotActiveError(f"run {run_id} is {run.status}")
-        with _translated(ExecutionDoesNotExist=RunNotFoundError):
+        with STEP_FUNCTIONS.translated(ExecutionDoesNotExist=RunNotFoundError):
             self._client.stop_execution(
                 executionArn=execution_arn(state_machine, run_id),
                 error="Cancelled",
@@ -202,17 +201,14 @@ class _AlreadyExistsError(Exception):
     """`ExecutionAlreadyExists`: `start_run` decides what it means (a retry, or a conflict)."""
 
 
-def _translated(**known: aws.ErrorFactory) -> AbstractContextManager[None]:
-    """Step Functions errors as domain errors: `known` maps an error code to what it means for
-    one call; other codes become 503 (retryable, unreachable) or 502 (anything else)."""
-    return aws.translated(
-        "Step Functions", busy=DependencyBusyError, failed=DependencyFailedError, known=known
-    )
+STEP_FUNCTIONS = aws.Boundary(
+    "stepfunctions", "Step Functions", busy=DependencyBusyError, failed=DependencyFailedError
+)
 
 
 def new_client() -> SFNClient:
     """The Step Functions client (tests replace this function)."""
-    client: SFNClient = aws.client("stepfunctions")
+    client: SFNClient = STEP_FUNCTIONS.client()
     return client
 
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.helpers import (
+    assert_every_function_has_documented_events,
+    contains,
+    event_cases,
+    expected_outcome,
+)
 from tests.integration.functions.conftest import Invoke
-from tests.integration.functions.support import EVENTS_DIR, body_of, header_of
+from tests.integration.functions.support import body_of, header_of
 
 #: The handler functions this replay covers (the authorizer's events have their own test).
 FUNCTIONS = (
@@ -28,38 +33,18 @@ FUNCTIONS = (
     "get_run",
     "cancel_run",
 )
-CASES = sorted(
-    path
-    for function in FUNCTIONS
-    for path in (EVENTS_DIR / function).glob("*.json")
-    if not path.name.endswith(".expected.json")
-)
-
-
-def _expected(event_path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(event_path.with_suffix(".expected.json").read_text())
-    return data
-
-
-def _contains(actual: Any, expected: Any) -> bool:
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(
-            key in actual and _contains(actual[key], value) for key, value in expected.items()
-        )
-    return bool(actual == expected)
+CASES = event_cases(FUNCTIONS)
 
 
 def test_every_function_has_events_with_documented_outcomes() -> None:
-    assert {path.parent.name for path in CASES} == set(FUNCTIONS)
-    for path in CASES:
-        assert path.with_suffix(".expected.json").is_file(), path
+    assert_every_function_has_documented_events(CASES, FUNCTIONS)
 
 
 @pytest.mark.parametrize("event_path", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_event_gives_documented_outcome(
     event_path: Path, request: pytest.FixtureRequest, invoke: Invoke
 ) -> None:
-    expected = _expected(event_path)
+    expected = expected_outcome(event_path)
     seed = expected.get("seed", {})
     engine = request.getfixturevalue("engine" if seed.get("executes", True) else "idle_engine")
     for run in seed.get("runs", []):
@@ -74,7 +59,7 @@ def test_event_gives_documented_outcome(
 
     assert response["statusCode"] == expected["status"], response["body"]
     body = body_of(response)
-    assert _contains(body, expected.get("body", {})), body
+    assert contains(body, expected.get("body", {})), body
     for field, length in expected.get("lengths", {}).items():
         assert len(body[field]) == length, field
     for field in expected.get("non_null", []):
