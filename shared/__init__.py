@@ -7,12 +7,14 @@ one audit writer (`observability`), the domain errors (`api_errors`) and the cal
 (`caller`), the HTTP boundary (`http_api`) and the AWS boundary (`aws`).
 
 Below, one package per capability, each with its own errors and a public surface in its
-`__init__`: `runs`, `api_keys`, `revocations`, `rotation`. docs/architecture.md has the map.
+`__init__`: `runs`, `api_keys`, `revocations`, `rotation`, `clients` (the token service).
+docs/architecture.md has the map.
 
 This module re-exports the facts every part needs; capabilities are imported by name.
 """
 
 from shared.routes import (
+    AUTHORIZERS,
     IDENTITY_HEADER,
     ROUTES,
     AuthorizerName,
@@ -33,6 +35,7 @@ from shared.scopes import (
 )
 from shared.secret_formats import (
     ApiKeyRecord,
+    ClientRecord,
     SecretFormatError,
     SigningKey,
     api_key_secret_name,
@@ -47,6 +50,7 @@ from shared.settings import AuthorizerSettings, ConfigurationError
 
 __all__ = [
     "ADMIN",
+    "AUTHORIZERS",
     "IDENTITY_HEADER",
     "KNOWN_SCOPES",
     "READ",
@@ -55,6 +59,7 @@ __all__ = [
     "ApiKeyRecord",
     "AuthorizerName",
     "AuthorizerSettings",
+    "ClientRecord",
     "ConfigurationError",
     "Grants",
     "Route",

@@ -101,3 +101,28 @@ class DependencyFailedError(ApiError):
 
     code = "upstream_error"
     message = "The workflow engine could not process the request."
+
+
+class TokenEndpointError(ApiError):
+    """An RFC 6749 section 5.2 error of the token endpoint: answered as
+    `{"error": <code>, "error_description": <fixed text>}` with `Cache-Control: no-store`."""
+
+    code = "invalid_request"
+    message = "The token request is malformed."
+
+
+class TokenRequestError(TokenEndpointError):
+    """The token request itself is refused: parameters, grant type, scope (400)."""
+
+
+class ClientAuthenticationError(TokenEndpointError):
+    """Client authentication failed (401, RFC 6749 `invalid_client`)."""
+
+    code = "invalid_client"
+    message = "Client authentication failed."
+
+    def __init__(self, detail: str, *, basic_tried: bool = False) -> None:
+        super().__init__(detail)
+        self.basic_tried = basic_tried
+        """The client tried the `Authorization` header: the answer carries a Basic challenge
+        (RFC 6749 section 5.2)."""

@@ -31,6 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from shared.api_errors import (
     AccessDeniedError,
     ApiError,
+    ClientAuthenticationError,
     ConflictError,
     DependencyBusyError,
     DependencyFailedError,
@@ -40,6 +41,8 @@ from shared.api_errors import (
     MissingCallerContextError,
     NotFoundError,
     PayloadTooLargeError,
+    TokenEndpointError,
+    TokenRequestError,
     UnsupportedMediaTypeError,
 )
 from shared.caller import Caller, MissingCallerError
@@ -53,6 +56,8 @@ if TYPE_CHECKING:
 #: The one table from error branch to HTTP status (lookup walks each error's MRO and stops at
 #: the first branch listed here).
 STATUS_BY_ERROR: dict[type[ApiError], int] = {
+    TokenRequestError: 400,
+    ClientAuthenticationError: 401,
     InvalidRequestError: 400,
     AccessDeniedError: 403,
     NotFoundError: 404,
@@ -88,11 +93,28 @@ def status_of(error: ApiError) -> int:
     return 400  # an ApiError outside the table is still the caller's to fix, never a 500
 
 
+#: Headers of every token-endpoint answer, success or error (RFC 6749 sections 5.1 and 5.2).
+NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: The challenge of a token-endpoint 401 when the client tried HTTP Basic (RFC 6749 section 5.2).
+BASIC_CHALLENGE = 'Basic realm="workflow-api"'
+
+
 def error_response(error: ApiError) -> Response[dict[str, str]]:
     status = status_of(error)
     headers: dict[str, str] = {}
     if isinstance(error, DependencyBusyError):
         headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, TokenEndpointError):
+        # RFC 6749 section 5.2's shape, never cached.
+        headers.update(NO_STORE_HEADERS)
+        if isinstance(error, ClientAuthenticationError) and error.basic_tried:
+            headers["WWW-Authenticate"] = BASIC_CHALLENGE
+        return Response(
+            status_code=status,
+            content_type=content_types.APPLICATION_JSON,
+            body={"error": error.code, "error_description": error.message},
+            headers=headers,
+        )
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -174,6 +196,31 @@ class ApiRequest:
         """A request header, case-insensitively (Powertools' headers are case-insensitive)."""
         value = self.event.headers.get(name)
         return value if isinstance(value, str) else None
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a request header, case-insensitively (`multiValueHeaders` when API
+        Gateway sent them, else the single value)."""
+        raw = self.event.raw_event
+        wanted = name.lower()
+        for key, values in (raw.get("multiValueHeaders") or {}).items():
+            if isinstance(key, str) and key.lower() == wanted and isinstance(values, list):
+                return [value for value in values if isinstance(value, str)]
+        value = self.header(name)
+        return [] if value is None else [value]
+
+    @property
+    def source_ip(self) -> str:
+        """The caller's IP as API Gateway saw it (`requestContext.identity.sourceIp`)."""
+        context = self.event.raw_event.get("requestContext") or {}
+        value = (context.get("identity") or {}).get("sourceIp")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def domain_name(self) -> str | None:
+        """The host the client called, as API Gateway saw it (`requestContext.domainName`)."""
+        context = self.event.raw_event.get("requestContext") or {}
+        value = context.get("domainName")
+        return value if isinstance(value, str) and value else None
 
     def page(self, *, default_limit: int) -> Page:
         return parse_page(self.event.query_string_parameters, default_limit=default_limit)

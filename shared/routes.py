@@ -24,10 +24,18 @@ class Scheme(StrEnum):
 
 
 class AuthorizerName(StrEnum):
-    """The two authorizers declared in the template, both backed by one function."""
+    """The two authorizers declared in the template, both backed by one function, and the
+    marker of a route without one (`NONE`, SAM's own spelling for `Auth.Authorizer`)."""
 
     BEARER = "BearerAuthorizer"
     API_KEY = "ApiKeyAuthorizer"
+    NONE = "NONE"
+    """No authorizer: API Gateway calls the function directly, which authenticates the caller
+    itself (the token service). Such a route never appears in an authorizer's policy."""
+
+
+#: The authorizers the template declares (every `AuthorizerName` except the `NONE` marker).
+AUTHORIZERS: tuple[AuthorizerName, ...] = (AuthorizerName.BEARER, AuthorizerName.API_KEY)
 
 
 #: The header each authorizer reads its credential from (its identity source).
@@ -53,6 +61,7 @@ class Route:
     method: str
     path: str
     authorizer: AuthorizerName
+    """The authorizer guarding the route, or `AuthorizerName.NONE`."""
     function: str
     """Folder under `functions/` whose `app.lambda_handler` serves the route."""
     scope: str | None = None
@@ -63,8 +72,13 @@ class Route:
     @property
     def allowed_schemes(self) -> frozenset[Scheme]:
         """The schemes that may call this route: its own restriction, within its authorizer's."""
-        own = AUTHORIZER_SCHEMES[self.authorizer]
+        own = AUTHORIZER_SCHEMES.get(self.authorizer, frozenset())
         return own if self.schemes is None else own & self.schemes
+
+    @property
+    def guarded(self) -> bool:
+        """Whether an authorizer guards the route (False for the token service's routes)."""
+        return self.authorizer is not AuthorizerName.NONE
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -108,6 +122,8 @@ def _compiled(path: str) -> re.Pattern[str]:
 _PATTERNS: dict[str, re.Pattern[str]] = {}
 
 _BEARER = AuthorizerName.BEARER
+_NONE = AuthorizerName.NONE
+_CLIENTS = "/api/admin/clients"
 _RUNS = "/api/workflows/{workflowId}/runs"
 
 ROUTES: tuple[Route, ...] = (
@@ -130,11 +146,31 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/admin/api-keys/{keyId}", _BEARER, "revoke_api_key", scope=ADMIN),
     Route("POST", "/api/admin/revocations", _BEARER, "create_revocation", scope=ADMIN),
     Route("GET", "/api/admin/revocations", _BEARER, "list_revocations", scope=ADMIN),
+    # The token service (docs/token-service.md): no authorizer, the function authenticates
+    # the client itself (RFC 6749 section 2.3).
+    Route("POST", "/oauth/token", _NONE, "issue_token"),
+    Route("GET", "/.well-known/oauth-authorization-server", _NONE, "get_oauth_metadata"),
+    Route("POST", _CLIENTS, _BEARER, "create_client", scope=ADMIN),
+    Route("GET", _CLIENTS, _BEARER, "list_clients", scope=ADMIN),
+    Route("POST", _CLIENTS + "/{clientId}/rotate", _BEARER, "rotate_client", scope=ADMIN),
+    Route("DELETE", _CLIENTS + "/{clientId}", _BEARER, "revoke_client", scope=ADMIN),
 )  # fmt: skip
 
 
 def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    """The route serving a concrete request path, with its path parameters."""
+    """The route an authorizer guards serving a concrete request path, with its path
+    parameters.
+
+    Routes without an authorizer are never found here: API Gateway never asks an authorizer
+    about them, so an authorizer event naming one is forged or misrouted (`find_any_route`
+    finds them too).
+    """
+    found = find_any_route(method, path)
+    return found if found is not None and found[0].guarded else None
+
+
+def find_any_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route serving a concrete request path, guarded or not, with its path parameters."""
     for route in ROUTES:
         params = route.match(method, path)
         if params is not None:
@@ -151,5 +187,8 @@ def route_of(function: str) -> Route:
 
 
 def routes_of(authorizer: AuthorizerName) -> tuple[Route, ...]:
-    """Every route guarded by one authorizer (API Gateway caches its policies per authorizer)."""
+    """Every route guarded by one authorizer (API Gateway caches its policies per authorizer).
+
+    `routes_of(AuthorizerName.NONE)` is the routes without an authorizer; no policy is ever
+    built from it (the authorizer only builds policies for `AUTHORIZERS`)."""
     return tuple(route for route in ROUTES if route.authorizer is authorizer)

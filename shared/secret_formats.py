@@ -10,7 +10,7 @@ import re
 import secrets
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.settings import ConfigurationError
@@ -83,7 +83,13 @@ def new_signing_secret() -> str:
 def is_signing_secret(secret_string: str) -> bool:
     """Tell the two kinds of secret apart by content (the rotation function needs this)."""
     data = _json_object(secret_string)
-    return data is not None and "kid" in data and "key" in data and "api_key" not in data
+    return (
+        data is not None
+        and "kid" in data
+        and "key" in data
+        and "api_key" not in data
+        and "client_id" not in data
+    )
 
 
 def parse_api_key(value: str) -> str | None:
@@ -155,3 +161,123 @@ class ApiKeyRecord:
         cls, principal: str, scopes: Sequence[str], key_id: str | None = None
     ) -> ApiKeyRecord:
         return cls(new_api_key(key_id or new_key_id()), principal, tuple(scopes))
+
+
+# --- clients of the token service (docs/token-service.md) --------------------------------------
+
+CLIENT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")
+CLIENT_SECRET_BYTES = 32
+#: A client secret is at least 32 random bytes in base64url without padding (43 characters).
+CLIENT_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{43,256}")
+_CLIENT_FIELDS = frozenset(
+    {"client_id", "client_secret", "jwks", "allowed_scopes", "token_lifetime_seconds", "revoked"}
+)
+
+
+def client_secret_name(prefix: str, client_id: str) -> str:
+    return f"{prefix}{client_id}"
+
+
+def new_client_secret() -> str:
+    """A new client secret: 32 random bytes, base64url without padding (43 characters)."""
+    return secrets.token_urlsafe(CLIENT_SECRET_BYTES)
+
+
+def is_client_secret(secret_string: str) -> bool:
+    """Tell a client's secret from the other kinds by content (the rotation function)."""
+    data = _json_object(secret_string)
+    return data is not None and "client_id" in data and "allowed_scopes" in data
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    """One version of a token-service client's secret: `{"client_id", "client_secret"?,
+    "jwks"?, "allowed_scopes", "token_lifetime_seconds"?, "revoked"}`."""
+
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    """Absent for key-only (private_key_jwt) clients; never logged (kept out of `repr`)."""
+    jwks: dict[str, Any] | None = None
+    """Public keys for private_key_jwt, `{"keys": [...]}`."""
+    allowed_scopes: tuple[str, ...] = ()
+    token_lifetime_seconds: int | None = None
+    revoked: bool = False
+
+    @classmethod
+    def parse(cls, secret_string: str) -> ClientRecord:
+        data = _json_object(secret_string)
+        if data is None:
+            raise SecretFormatError("client secret is not a JSON object")
+        if set(data) - _CLIENT_FIELDS:
+            raise SecretFormatError("client secret has unknown fields")
+        client_id, secret = data.get("client_id"), data.get("client_secret")
+        jwks, scopes = data.get("jwks"), data.get("allowed_scopes")
+        lifetime, revoked = data.get("token_lifetime_seconds"), data.get("revoked", False)
+        if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.fullmatch(client_id):
+            raise SecretFormatError("client secret has a malformed 'client_id'")
+        if secret is not None and (
+            not isinstance(secret, str) or not CLIENT_SECRET_PATTERN.fullmatch(secret)
+        ):
+            raise SecretFormatError("client secret has a malformed 'client_secret'")
+        if jwks is not None and not (
+            isinstance(jwks, dict)
+            and isinstance(jwks.get("keys"), list)
+            and all(isinstance(key, dict) for key in jwks["keys"])
+        ):
+            raise SecretFormatError("client secret 'jwks' must be {\"keys\": [...]}")
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise SecretFormatError("client secret 'allowed_scopes' must be a list of strings")
+        if lifetime is not None and (
+            isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1
+        ):
+            raise SecretFormatError("client secret 'token_lifetime_seconds' must be positive")
+        if not isinstance(revoked, bool):
+            raise SecretFormatError("client secret 'revoked' must be a boolean")
+        if secret is None and jwks is None:
+            raise SecretFormatError("client secret has neither 'client_secret' nor 'jwks'")
+        return cls(client_id, secret, jwks, tuple(scopes), lifetime, revoked)
+
+    def to_secret_string(self) -> str:
+        data: dict[str, Any] = {"client_id": self.client_id}
+        if self.client_secret is not None:
+            data["client_secret"] = self.client_secret
+        if self.jwks is not None:
+            data["jwks"] = self.jwks
+        data["allowed_scopes"] = list(self.allowed_scopes)
+        if self.token_lifetime_seconds is not None:
+            data["token_lifetime_seconds"] = self.token_lifetime_seconds
+        data["revoked"] = self.revoked
+        return json.dumps(data)
+
+    def identity(self) -> tuple[Any, ...]:
+        """Everything but the secret: what a rotation must never change."""
+        return (
+            self.client_id,
+            json.dumps(self.jwks, sort_keys=True),
+            self.allowed_scopes,
+            self.token_lifetime_seconds,
+        )
+
+    def with_new_secret(self) -> ClientRecord:
+        """The same registration with a fresh client secret (a rotation's new value)."""
+        return self.with_secret(new_client_secret())
+
+    def with_secret(self, client_secret: str | None) -> ClientRecord:
+        return ClientRecord(
+            self.client_id,
+            client_secret,
+            self.jwks,
+            self.allowed_scopes,
+            self.token_lifetime_seconds,
+            self.revoked,
+        )
+
+    def as_revoked(self) -> ClientRecord:
+        return ClientRecord(
+            self.client_id,
+            self.client_secret,
+            self.jwks,
+            self.allowed_scopes,
+            self.token_lifetime_seconds,
+            True,
+        )

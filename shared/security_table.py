@@ -6,13 +6,17 @@ One table, partition key `pk` (string), TTL attribute `expires_at` (Unix seconds
 - `fail#cred#<scheme>:<id>#<window>`: the same for one credential id (API key id, subject);
 - `revoked#jti#<jti>`: one revoked token, until its expiry (`jti`, `revoked_at`, `revoked_by`);
 - `revoked#sub#<subject>`: every token of a subject issued before `before`;
-- `seen#<keyId>#<ip>`: an API key was used from this source IP recently.
+- `seen#<keyId>#<ip>`: an API key was used from this source IP recently;
+- `assertion#<clientId>#<sha256(jti)>`: a private_key_jwt client assertion already used, kept
+  until the assertion's `exp` (RFC 7523 section 3, "jti").
 
 Revocation items carry `kind = "revocation"`, the key of a sparse index (`RevocationsByKind`) that
 lists active revocations without scanning the counters.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 REVOCATION_KIND = "revocation"
 REVOCATIONS_INDEX = "RevocationsByKind"
@@ -36,6 +40,13 @@ def revoked_subject_key(subject: str) -> str:
 
 def seen_source_key(key_id: str, ip: str) -> str:
     return f"seen#{key_id}#{ip}"
+
+
+def assertion_jti_key(client_id: str, jti: str) -> str:
+    """The replay marker of one client assertion (the jti is hashed: it is the client's string,
+    of any length, and only equality matters)."""
+    digest = hashlib.sha256(jti.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"assertion#{client_id}#{digest}"
 
 
 def token_revocation_bound_seconds(authorizer_cache_ttl: int) -> int:

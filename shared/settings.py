@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 #: Name prefix of API key secrets when `API_KEY_SECRET_PREFIX` is unset.
 DEFAULT_API_KEY_PREFIX = "workflow-api/api-keys/"
+#: Name prefix of token-service client secrets when `CLIENT_SECRET_PREFIX` is unset.
+DEFAULT_CLIENT_PREFIX = "workflow-api/clients/"
 
 
 class ConfigurationError(RuntimeError):

@@ -3,7 +3,9 @@ whole test session is kept, and at the end searched for every token, API key and
 the tests created (and for their base64url forms).
 
 Secrets are registered where they are made: `jwt.encode` (each token and the key that signed
-it) and the project's own generators in `shared.secret_formats`.
+it) and the project's own generators in `shared.secret_formats` (signing keys, API keys, client
+secrets); and where they arrive: every client secret and client assertion presented to the token
+service (`shared.clients.form`), whoever signed it (authlib's assertions are not PyJWT's).
 """
 
 from __future__ import annotations
@@ -97,6 +99,31 @@ def install(guard: LeakGuard) -> None:
     guard.patch(jwt, "encode", lambda f: registering(f, key_arg=1))
     guard.patch(formats, "new_api_key", registering)
     guard.patch(formats, "new_signing_secret", registering)
+    guard.patch(formats, "new_client_secret", registering)
+
+    from shared.clients import form  # noqa: PLC0415
+
+    def registering_form(original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            guard.register(result.client_secret)
+            guard.register(result.client_assertion)
+            return result
+
+        return wrapper
+
+    def registering_basic(original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for arg in args:
+                guard.register(arg.split(" ", 1)[-1] if isinstance(arg, str) else arg)
+            client_id, secret = original(*args, **kwargs)
+            guard.register(secret)
+            return client_id, secret
+
+        return wrapper
+
+    guard.patch(form, "read_form", registering_form)
+    guard.patch(form, "parse_basic", registering_basic)
 
     handler = logger.registered_handler
     previous = handler.setStream(Tee(handler.stream, guard))  # type: ignore[attr-defined]

@@ -1,8 +1,9 @@
 """Lambda entry point of the Secrets Manager rotation function.
 
-Rotates the HS256 signing secret and every API key secret; the logic is `shared.rotation`.
-`testSecret` proves a pending value with the authorizer's own verification code
-(`authorizer.service_tokens.verify_with_key`, `authorizer.api_keys.match_api_key`), so this
+Rotates the HS256 signing secret, every API key secret and every token-service client secret;
+the logic is `shared.rotation`. `testSecret` proves a pending value with the verification code
+that will accept it (`authorizer.service_tokens.verify_with_key`,
+`authorizer.api_keys.match_api_key`, `shared.clients.secret_matches`), so this
 function's build must put the `authorizer` package next to `app.py` (`shared` comes from the
 layer, as for every function).
 
@@ -21,7 +22,7 @@ from authorizer.api_keys import match_api_key
 from shared import aws
 from shared.observability import logger, metrics
 from shared.rotation import RotationError, RotationRequest, Rotator
-from shared.secret_formats import ApiKeyRecord, SigningKey
+from shared.secret_formats import ApiKeyRecord, ClientRecord, SigningKey
 from shared.settings import AuthorizerSettings
 
 #: The token testSecret signs is valid this long at most (and never longer than the authorizer
@@ -67,6 +68,11 @@ class AuthorizerChecks:
 
     def api_key_works(self, record: ApiKeyRecord) -> bool:
         return match_api_key(record.api_key, record)
+
+    def client_secret_works(self, record: ClientRecord) -> bool:
+        from shared.clients import secret_matches  # noqa: PLC0415 - only for client rotations
+
+        return record.client_secret is not None and secret_matches(record.client_secret, record)
 
 
 _rotator: Rotator | None = None

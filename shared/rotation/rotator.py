@@ -1,4 +1,5 @@
-"""Secrets Manager rotation of this project's two kinds of secret.
+"""Secrets Manager rotation of this project's three kinds of secret: the signing key, API keys
+and token-service clients (their client secret).
 
 The four steps follow AWS's rotation protocol and its reference template
 (aws-samples/aws-secrets-manager-rotation-lambdas, `SecretsManagerRotationTemplate`):
@@ -29,8 +30,10 @@ from shared.secret_formats import (
     AWSCURRENT,
     AWSPENDING,
     ApiKeyRecord,
+    ClientRecord,
     SecretFormatError,
     SigningKey,
+    is_client_secret,
     is_signing_secret,
     new_api_key,
     new_signing_secret,
@@ -55,6 +58,7 @@ class Step(StrEnum):
 class SecretKind(StrEnum):
     SIGNING_KEY = "signing_key"
     API_KEY = "api_key"
+    CLIENT = "client"
 
 
 class Outcome(StrEnum):
@@ -84,6 +88,10 @@ class PendingValueTester(Protocol):
 
     def api_key_works(self, record: ApiKeyRecord) -> bool:
         """The record's key value is accepted by the authorizer's API key comparison."""
+        ...
+
+    def client_secret_works(self, record: ClientRecord) -> bool:
+        """The record's client secret is accepted by the token service's comparison."""
         ...
 
 
@@ -119,7 +127,8 @@ class StepResult:
     kind: SecretKind | None = None
     """None when the step was a no-op decided before reading the secret's content."""
     public_id: str | None = None
-    """The new signing key's kid or the API key's id: identifiers, never secret values."""
+    """The new signing key's kid, the API key's id or the client id: identifiers, never secret
+    values."""
 
 
 class Rotator:
@@ -192,6 +201,13 @@ class Rotator:
             key = parse_signing_secret(pending)  # checked by _require_pending
             if not self._tester.signing_key_works(key):
                 raise RotationError("pending_key_rejected")
+        elif ctx.kind is SecretKind.CLIENT:
+            client = ClientRecord.parse(pending)
+            if client.identity() != ClientRecord.parse(ctx.current).identity():
+                # A rotation changes the secret only: never who the client is or what it gets.
+                raise RotationError("pending_identity_changed")
+            if client.client_secret is None or not self._tester.client_secret_works(client):
+                raise RotationError("pending_key_rejected")
         else:
             record = ApiKeyRecord.parse(pending)
             current = ApiKeyRecord.parse(ctx.current)
@@ -232,6 +248,13 @@ class Rotator:
                 value = new_signing_secret()
                 if parse_signing_secret(value).kid != old_kid:
                     return value
+        if ctx.kind is SecretKind.CLIENT:
+            client = ClientRecord.parse(ctx.current)
+            if client.client_secret is None:
+                # A key-only client has no secret: its keys are the client's to rotate.
+                raise RotationError("no_client_secret")
+            # Same client id, keys, scopes and lifetime; a revoked client stays revoked.
+            return client.with_new_secret().to_secret_string()
         current = ApiKeyRecord.parse(ctx.current)
         # Same key id, principal and scopes; a revoked key stays revoked.
         return ApiKeyRecord(
@@ -245,6 +268,8 @@ class Rotator:
         try:
             if ctx.kind is SecretKind.SIGNING_KEY:
                 parse_signing_secret(pending)
+            elif ctx.kind is SecretKind.CLIENT:
+                ClientRecord.parse(pending)
             else:
                 ApiKeyRecord.parse(pending)
         except (ConfigurationError, SecretFormatError):
@@ -291,6 +316,12 @@ class _Context:
 def _kind_of(current: str) -> SecretKind:
     if is_signing_secret(current):
         return SecretKind.SIGNING_KEY
+    if is_client_secret(current):
+        try:
+            ClientRecord.parse(current)
+        except SecretFormatError:
+            raise RotationError("unknown_secret_kind") from None
+        return SecretKind.CLIENT
     try:
         ApiKeyRecord.parse(current)
     except SecretFormatError:
@@ -301,6 +332,11 @@ def _kind_of(current: str) -> SecretKind:
 def _public_id(ctx: _Context, value: str) -> str | None:
     if ctx.kind is SecretKind.SIGNING_KEY:
         return signing_secret_kid(value)
+    if ctx.kind is SecretKind.CLIENT:
+        try:
+            return ClientRecord.parse(value).client_id
+        except SecretFormatError:
+            return None
     try:
         return ApiKeyRecord.parse(value).key_id
     except SecretFormatError:

@@ -28,6 +28,10 @@ KEYS = [
     route_arn("DELETE", "api/admin/api-keys/*"),
     route_arn("POST", "api/admin/revocations"),
     route_arn("GET", "api/admin/revocations"),
+    route_arn("POST", "api/admin/clients"),
+    route_arn("GET", "api/admin/clients"),
+    route_arn("POST", "api/admin/clients/*/rotate"),
+    route_arn("DELETE", "api/admin/clients/*"),
 ]
 
 # The whole table: (authorizer, scheme, scopes) -> exactly the resources allowed.
@@ -121,3 +125,32 @@ def test_arns_follow_the_invoking_method_arn() -> None:
         resource
         == "arn:aws-cn:execute-api:cn-north-1:210987654321:zz9/prod/GET/api/secure-automate"
     )
+
+
+UNGUARDED = [r for r in ROUTES if r.authorizer is AuthorizerName.NONE]
+
+
+def test_the_token_service_routes_have_no_authorizer() -> None:
+    assert {(r.method, r.path) for r in UNGUARDED} == {
+        ("POST", "/oauth/token"),
+        ("GET", "/.well-known/oauth-authorization-server"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("authorizer", "scheme", "scopes"),
+    list(itertools.product([B, K], list(Scheme), [*SCOPE_SETS, ["workflow:admin", "x"]])),
+)
+def test_routes_without_an_authorizer_never_appear_in_a_policy(
+    authorizer: AuthorizerName, scheme: Scheme, scopes: list[str]
+) -> None:
+    """Allowed or denied, no policy names the token endpoint or the metadata: API Gateway never
+    consults a policy for them, and a policy that listed them would be wrong for the cache."""
+    unguarded = {route_arn(r.method, r.arn_path) for r in UNGUARDED}
+    for built in (
+        build_policy("svc", ARN, authorizer, scheme, scopes, {}),
+        build_policy("svc", ARN, authorizer, Scheme.API_KEY if authorizer is B else Scheme.JWT,
+                     [], {}),
+    ):  # fmt: skip
+        (statement,) = built["policyDocument"]["Statement"]
+        assert not unguarded & set(statement["Resource"])

@@ -137,7 +137,7 @@ class TestErrorMapping:
 
     def test_every_domain_error_is_a_client_error_or_a_dependency_failure(self) -> None:
         for cls in self._all_errors():
-            assert status_of(cls("detail")) in {400, 403, 404, 409, 413, 415, 502, 503}, cls
+            assert status_of(cls("detail")) in {400, 401, 403, 404, 409, 413, 415, 502, 503}, cls
 
     @pytest.mark.parametrize(
         ("error", "status"),
@@ -153,6 +153,9 @@ class TestErrorMapping:
             (api_errors.UnsupportedMediaTypeError, 415),
             (api_errors.DependencyBusyError, 503),
             (api_errors.MissingCallerContextError, 403),
+            # The token endpoint's RFC 6749 section 5.2 codes.
+            (api_errors.TokenRequestError, 400),
+            (api_errors.ClientAuthenticationError, 401),
         ],
     )
     def test_statuses(self, error: type[api_errors.ApiError], status: int) -> None:

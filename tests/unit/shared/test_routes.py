@@ -7,13 +7,33 @@ from shared import ROUTES, AuthorizerName, Scheme, find_route, routes_of
 
 def test_route_table_has_every_spec_route_once() -> None:
     keys = [(r.method, r.path) for r in ROUTES]
-    assert len(keys) == len(set(keys)) == 13
+    assert len(keys) == len(set(keys)) == 19
     assert {r.function for r in ROUTES} == {
         "get_automate", "get_secure_automate", "trigger_workflow", "get_internal",
         "start_run", "list_runs", "get_run", "cancel_run",
         "create_api_key", "rotate_api_key", "revoke_api_key",
         "create_revocation", "list_revocations",
+        "issue_token", "get_oauth_metadata",
+        "create_client", "list_clients", "rotate_client", "revoke_client",
     }  # fmt: skip
+
+
+def test_routes_without_an_authorizer_are_marked_and_never_found_for_an_authorizer() -> None:
+    """The token service's routes are in the table, marked `NONE`; `find_route` (what the
+    authorizer matches a methodArn with) never returns them, `find_any_route` does."""
+    from shared.routes import find_any_route  # noqa: PLC0415
+
+    unguarded = [r for r in ROUTES if not r.guarded]
+    assert {(r.method, r.path) for r in unguarded} == {
+        ("POST", "/oauth/token"),
+        ("GET", "/.well-known/oauth-authorization-server"),
+    }
+    for route in unguarded:
+        assert route.authorizer is AuthorizerName.NONE
+        assert route.allowed_schemes == frozenset()
+        assert find_route(route.method, route.path) is None
+        assert find_any_route(route.method, route.path) == (route, {})
+        assert route not in routes_of(AuthorizerName.BEARER) + routes_of(AuthorizerName.API_KEY)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.routes import IDENTITY_HEADER, ROUTES, AuthorizerName
+from shared.routes import AUTHORIZERS, IDENTITY_HEADER, ROUTES, AuthorizerName
 
 Routes = set[tuple[str, str, str, str]]
 
@@ -48,6 +48,21 @@ def test_every_route_names_its_authorizer(template: dict[str, Any]) -> None:
             assert event["Properties"]["Auth"]["Authorizer"] in set(AuthorizerName)
 
 
+def test_routes_without_an_authorizer_say_so_explicitly(template: dict[str, Any]) -> None:
+    """`Authorizer: NONE` overrides the API's DefaultAuthorizer (SAM's spelling); the table
+    marks exactly those routes `AuthorizerName.NONE`, and only the token service has them."""
+    unguarded = {
+        (method, path)
+        for method, path, authorizer, _ in _declared_routes(template)
+        if authorizer == AuthorizerName.NONE.value
+    }
+    assert unguarded == {(r.method, r.path) for r in ROUTES if not r.guarded}
+    assert unguarded == {
+        ("POST", "/oauth/token"),
+        ("GET", "/.well-known/oauth-authorization-server"),
+    }
+
+
 def test_each_handler_folder_exists_with_its_handler(template: dict[str, Any]) -> None:
     from tests.helpers import ROOT  # noqa: PLC0415
 
@@ -64,7 +79,7 @@ def test_two_request_authorizers_on_one_function_with_caching(template: dict[str
     api = template["Resources"]["WorkflowApi"]["Properties"]
     authorizers = api["Auth"]["Authorizers"]
 
-    assert set(authorizers) == {name.value for name in AuthorizerName}
+    assert set(authorizers) == {name.value for name in AUTHORIZERS}
     for name, header in IDENTITY_HEADER.items():
         authorizer = authorizers[name.value]
         assert authorizer["FunctionPayloadType"] == "REQUEST"

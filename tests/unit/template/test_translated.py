@@ -19,6 +19,22 @@ SECRET_PREFIX_ARN = {
         ":secret:${ApiKeySecretPrefix}*"
     )
 }
+CLIENT_PREFIX = {
+    "Fn::If": [
+        "ClientPrefixIsStackDefault",
+        {"Fn::Sub": "${AWS::StackName}/clients/"},
+        {"Ref": "ClientSecretPrefix"},
+    ]
+}
+CLIENT_PREFIX_ARN = {
+    "Fn::Sub": [
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Prefix}*",
+        {"Prefix": CLIENT_PREFIX},
+    ]
+}
+#: ListSecrets has no resource type (AWS Service Authorization Reference): "*" is the only
+#: resource it can be granted on. It lists names and metadata, never values.
+UNSCOPABLE = {("ListClientsFunctionRole", "secretsmanager:ListSecrets")}
 STATE_MACHINES = {
     "Fn::Sub": (
         "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
@@ -111,6 +127,8 @@ class TestIam:
                 actions = _listed(statement.get("Action", []))
                 resources = _listed(statement.get("Resource", []))
                 assert not any("*" in action for action in actions), (role, statement)
+                if {(role, action) for action in actions} <= UNSCOPABLE:
+                    continue
                 assert "*" not in resources, (role, statement)
 
     @pytest.mark.parametrize("function", sorted(RUN_FUNCTION_ACTIONS))
@@ -132,7 +150,11 @@ class TestIam:
             "secretsmanager:PutSecretValue",
             "secretsmanager:UpdateSecretVersionStage",
         }
-        resources = {str({"Ref": "SigningSecret"}), str(SECRET_PREFIX_ARN)}
+        resources = {
+            str({"Ref": "SigningSecret"}),
+            str(SECRET_PREFIX_ARN),
+            str(CLIENT_PREFIX_ARN),
+        }
         assert _grants(translated, "RotateSecretFunctionRole") == {
             (action, resource) for action in actions for resource in resources
         }
@@ -165,13 +187,95 @@ class TestIam:
         env = _lambda_functions(translated)[function]["Environment"]["Variables"]
         assert ("ROTATION_FUNCTION_ARN" in env) is invokes_rotation
 
+    def test_token_function_reads_the_key_and_clients_and_writes_only_the_table(
+        self, translated: dict[str, Any]
+    ) -> None:
+        table = str({"Fn::GetAtt": ["SecurityTable", "Arn"]})
+        assert _grants(translated, "IssueTokenFunctionRole") == {
+            ("secretsmanager:GetSecretValue", str({"Ref": "SigningSecret"})),
+            ("secretsmanager:GetSecretValue", str(CLIENT_PREFIX_ARN)),
+            ("dynamodb:GetItem", table),
+            ("dynamodb:UpdateItem", table),
+            ("dynamodb:PutItem", table),
+        }
+        assert _grants(translated, "GetOAuthMetadataFunctionRole") == set()
+
+    @pytest.mark.parametrize(
+        ("function", "actions", "invokes_rotation"),
+        [
+            ("CreateClientFunction",
+             {"CreateSecret", "TagResource", "RotateSecret", "DeleteSecret"}, True),
+            ("ListClientsFunction", {"GetSecretValue"}, False),
+            ("RotateClientFunction", {"DescribeSecret", "GetSecretValue", "RotateSecret"}, True),
+            ("RevokeClientFunction",
+             {"DescribeSecret", "GetSecretValue", "PutSecretValue", "UpdateSecretVersionStage",
+              "CancelRotateSecret", "DeleteSecret"}, False),
+        ],
+    )  # fmt: skip
+    def test_client_admin_functions_get_exactly_their_calls_on_client_secrets(
+        self, translated: dict[str, Any], function: str, actions: set[str], invokes_rotation: bool
+    ) -> None:
+        grants = _grants(translated, f"{function}Role")
+        secret_grants = {(a, r) for a, r in grants if a.startswith("secretsmanager:") and r != "*"}
+        assert secret_grants == {(f"secretsmanager:{a}", str(CLIENT_PREFIX_ARN)) for a in actions}
+        rotation_arn = {"Fn::GetAtt": ["RotateSecretFunction", "Arn"]}
+        expected = {("lambda:InvokeFunction", str(rotation_arn))} if invokes_rotation else set()
+        if function == "ListClientsFunction":
+            expected = {("secretsmanager:ListSecrets", "*")}
+        assert grants - secret_grants == expected
+        env = _lambda_functions(translated)[function]["Environment"]["Variables"]
+        assert env["CLIENT_SECRET_PREFIX"] == CLIENT_PREFIX
+        assert ("ROTATION_FUNCTION_ARN" in env) is invokes_rotation
+
+    def test_no_other_role_may_read_the_signing_secret(self, translated: dict[str, Any]) -> None:
+        """Key custody: identity policies grant the signing secret to the authorizer, the token
+        function and the rotation function only, and the secret's resource policy denies every
+        other principal (a Deny that no identity policy can override)."""
+        signing = str({"Ref": "SigningSecret"})
+        readers = {
+            role
+            for role in _roles(translated)
+            if ("secretsmanager:GetSecretValue", signing) in _grants(translated, role)
+        }
+        assert readers == {
+            "AuthorizerFunctionRole", "IssueTokenFunctionRole", "RotateSecretFunctionRole",
+        }  # fmt: skip
+        (policy,) = [
+            r["Properties"]
+            for r in translated["Resources"].values()
+            if r["Type"] == "AWS::SecretsManager::ResourcePolicy"
+        ]
+        assert policy["SecretId"] == {"Ref": "SigningSecret"}
+        assert policy["BlockPublicPolicy"] is True
+        (statement,) = policy["ResourcePolicy"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Principal"] == "*"
+        assert statement["Action"] == "secretsmanager:GetSecretValue"
+        assert statement["Condition"] == {
+            "StringNotEquals": {
+                "aws:PrincipalArn": [
+                    {"Fn::GetAtt": ["AuthorizerFunctionRole", "Arn"]},
+                    {"Fn::GetAtt": ["IssueTokenFunctionRole", "Arn"]},
+                    {"Fn::GetAtt": ["RotateSecretFunctionRole", "Arn"]},
+                    {
+                        "Fn::If": [
+                            "HasBreakGlassRole",
+                            {"Ref": "BreakGlassRoleArn"},
+                            {"Ref": "AWS::NoValue"},
+                        ]
+                    },
+                ]
+            }
+        }
+        assert translated["Parameters"]["BreakGlassRoleArn"]["Default"] == ""
+
 
 class TestFunctions:
     def test_every_function_runs_python313_on_arm64_with_the_layer(
         self, translated: dict[str, Any]
     ) -> None:
         functions = _lambda_functions(translated)
-        assert len(functions) == 15
+        assert len(functions) == 21
         for name, props in functions.items():
             assert props["Runtime"] == "python3.13", name
             assert props["Architectures"] == ["arm64"], name
@@ -204,6 +308,25 @@ class TestFunctions:
     ) -> None:
         env = _lambda_functions(translated)[function]["Environment"]["Variables"]
         assert env["WORKFLOWS"] == {"Fn::Sub": '{"demo": "${DemoWorkflow}"}'}
+
+    def test_token_service_configuration(self, translated: dict[str, Any]) -> None:
+        """Issued tokens are always bound to an issuer and an audience the authorizer checks,
+        and live TokenLifetimeSeconds (at most the authorizer's 3600 s)."""
+        functions = _lambda_functions(translated)
+        env = functions["IssueTokenFunction"]["Environment"]["Variables"]
+        authorizer = functions["AuthorizerFunction"]["Environment"]["Variables"]
+        for name in ("JWT_SECRET_ID", "JWT_ISSUER", "JWT_AUDIENCE"):
+            assert env[name] == authorizer[name], name
+        assert env["TOKEN_LIFETIME_SECONDS"] == {"Ref": "TokenLifetimeSeconds"}
+        assert env["CLIENT_SECRET_PREFIX"] == CLIENT_PREFIX
+        assert env["SECURITY_TABLE_NAME"] == {"Ref": "SecurityTable"}
+        parameters = translated["Parameters"]
+        for name in ("JwtIssuer", "JwtAudience"):
+            assert parameters[name]["Default"], name
+            assert parameters[name]["MinLength"] == 1, name
+        assert parameters["TokenLifetimeSeconds"]["Default"] == 900
+        assert parameters["TokenLifetimeSeconds"]["MaxValue"] == 3600
+        assert parameters["ClientSecretGraceSeconds"]["Default"] == 86400
 
     def test_sample_workflow_is_the_definition_the_tests_run(
         self, template: dict[str, Any]
@@ -323,6 +446,21 @@ class TestAlarms:
     ) -> None:
         assert self.filters(translated)[metric] == pattern
         assert any(alarm["MetricName"] == metric for alarm in self.alarms(translated).values())
+
+    def test_token_refusals_are_alarmed(self, translated: dict[str, Any]) -> None:
+        resources = translated["Resources"]
+        (found,) = [
+            r["Properties"]
+            for r in resources.values()
+            if r["Type"] == "AWS::Logs::MetricFilter"
+            and r["Properties"]["LogGroupName"] == {"Ref": "IssueTokenLogGroup"}
+        ]
+        assert found["FilterPattern"] == (
+            '{ $.message = "token request" && $.decision = "refused" }'
+        )
+        metric = found["MetricTransformations"][0]["MetricName"]
+        (alarm,) = [a for a in self.alarms(translated).values() if a["MetricName"] == metric]
+        assert alarm["Threshold"] == {"Ref": "TokenRefusalAlarmThreshold"}
 
     @pytest.mark.parametrize("metric", ["RotationFailed", "5XXError"])
     def test_rotation_failures_and_5xx_are_alarmed(
