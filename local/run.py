@@ -2,7 +2,11 @@
 
 Starts moto's server (the local AWS, Step Functions really executing), the local OAuth provider
 (when Node.js is present) and the local gateway; creates the template's resources and the demo
-credentials; prints them with ready-to-paste `curl` commands; stops every child on Ctrl-C.
+credentials: two token-service clients (`demo`: read and trigger; `admin`: admin), an API key
+and the OAuth provider's client. Prints how to get a token from the token endpoint and one
+ready-to-paste `curl` per route, writes the credentials for scripts to
+`local/.run/credentials.json` (mode 0600, removed when the run stops), and stops every child
+on Ctrl-C. Nothing here holds or prints the signing key: tokens come from the token endpoint.
 """
 
 from __future__ import annotations
@@ -30,13 +34,17 @@ from local.cfn import TemplateError, load_template
 from local.deployment import ALL_FUNCTIONS, Deployment
 from local.seed import create_secrets, create_state_machines, create_tables, register_functions
 from local.template import ApiSpec, read_api
-from shared.scopes import READ, TRIGGER
-from shared.settings import DEFAULT_API_KEY_PREFIX
-from wfctl import api_keys, tokens
+from shared.clients import ClientAdmin, ClientAdminSettings, RegisterRequest
+from shared.scopes import ADMIN, READ, TRIGGER
+from shared.settings import DEFAULT_API_KEY_PREFIX, DEFAULT_CLIENT_PREFIX
+from wfctl import api_keys, clients
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
-DEMO_SERVICE = "demo-service"
+#: The two demo clients of the token service: id -> allowed scopes.
+DEMO_CLIENTS: dict[str, tuple[str, ...]] = {"demo": (READ, TRIGGER), "admin": (ADMIN,)}
+TOKEN_PATH = "/oauth/token"
+CREDENTIALS_FILE = ROOT / "local" / ".run" / "credentials.json"
 DEMO_KEY_PRINCIPAL = "demo-internal-client"
 DEMO_IDEMPOTENCY_KEY = "demo-run-1"
 STARTUP_TIMEOUT = 30.0
@@ -246,21 +254,38 @@ def with_environment(stack: LocalStack, overrides: Mapping[str, Mapping[str, str
 
 
 @dataclass(frozen=True)
+class DemoClient:
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Credentials:
-    service_token: str
-    token_scopes: tuple[str, ...]
-    token_lifetime: int
+    clients: Mapping[str, DemoClient]
+    token_endpoint: str
     api_key: str
     api_key_id: str
     oauth: oidc_provider.OidcConfig | None
+    tokens: dict[str, str] = field(default_factory=dict, repr=False)
+    """A first token per demo client, from the token endpoint (set once the API answers)."""
+
+
+def token_function_env(stack: LocalStack) -> dict[str, str]:
+    function = stack.function_for("POST", TOKEN_PATH)
+    if function is None:
+        raise StartupError(f"template.yaml serves no POST {TOKEN_PATH}")
+    return stack.env_of(function)
 
 
 def demo_credentials(
     stack: LocalStack,
     env: Mapping[str, str],
     moto_port: int,
+    base: str,
     oauth: oidc_provider.OidcConfig | None,
 ) -> Credentials:
+    """Register the demo clients (as `POST /api/admin/clients` does) and the demo API key."""
     import boto3  # noqa: PLC0415
 
     client = boto3.client(
@@ -270,27 +295,25 @@ def demo_credentials(
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
+    prefix = token_function_env(stack).get("CLIENT_SECRET_PREFIX") or DEFAULT_CLIENT_PREFIX
+    admin = ClientAdmin(ClientAdminSettings(client_secret_prefix=prefix), client)
+    registered: dict[str, DemoClient] = {}
+    for client_id, scopes in DEMO_CLIENTS.items():
+        # No rotation schedule: Secrets Manager cannot run the rotation function locally
+        # (`wfctl clients rotate` writes a new secret itself).
+        made = admin.register(RegisterRequest(client_id, scopes), schedule_rotation=False)
+        registered[client_id] = DemoClient(client_id, str(made.client_secret), scopes)
     authorizer_env = stack.env_of(sorted(stack.authorizer_functions)[0])
-    secret_id = authorizer_env.get("JWT_SECRET_ID")
-    if not secret_id:
-        raise StartupError("the authorizer has no JWT_SECRET_ID in template.yaml")
-    max_lifetime = int(authorizer_env.get("JWT_MAX_LIFETIME_SECONDS") or 3600)
-    scopes = (READ, TRIGGER)
-    lifetime = min(3600, max_lifetime)
-    token = tokens.mint_token(
-        tokens.current_signing_secret(client, secret_id),
-        tokens.TokenRequest(
-            subject=DEMO_SERVICE,
-            scopes=scopes,
-            lifetime_seconds=lifetime,
-            issuer=authorizer_env.get("JWT_ISSUER") or None,
-            audience=authorizer_env.get("JWT_AUDIENCE") or None,
-            max_lifetime_seconds=max_lifetime,
-        ),
-    )
-    prefix = authorizer_env.get("API_KEY_SECRET_PREFIX") or DEFAULT_API_KEY_PREFIX
-    record = api_keys.create(client, prefix, DEMO_KEY_PRINCIPAL, [READ])
-    return Credentials(token, scopes, lifetime, record.api_key, record.key_id, oauth)
+    key_prefix = authorizer_env.get("API_KEY_SECRET_PREFIX") or DEFAULT_API_KEY_PREFIX
+    record = api_keys.create(client, key_prefix, DEMO_KEY_PRINCIPAL, [READ])
+    return Credentials(registered, base + TOKEN_PATH, record.api_key, record.key_id, oauth)
+
+
+def fetch_demo_tokens(creds: Credentials) -> None:
+    """A first token per demo client, from the token endpoint (also proves it answers)."""
+    for name, demo in creds.clients.items():
+        answer = clients.request_token(creds.token_endpoint, demo.client_id, demo.client_secret)
+        creds.tokens[name] = str(answer["access_token"])
 
 
 def demo_workflow(stack: LocalStack) -> str:
@@ -321,6 +344,17 @@ def start_demo_run(base: str, token: str, workflow: str) -> dict[str, Any] | Non
     return data
 
 
+def _token_curl(creds: Credentials, name: str) -> str:
+    demo = creds.clients[name]
+    return (
+        f"curl -s -u {demo.client_id}:{demo.client_secret} "
+        f"-d grant_type=client_credentials {creds.token_endpoint}"
+    )
+
+
+_ACCESS_TOKEN = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+
+
 def instructions(
     base: str,
     creds: Credentials,
@@ -330,24 +364,29 @@ def instructions(
     workflow: str,
     node_missing: str | None,
 ) -> str:
-    authorizer_env = stack.env_of(sorted(stack.authorizer_functions)[0])
     aws = (
         f"AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} AWS_ACCESS_KEY_ID=local "
         f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION}"
     )
     bearer = '-H "Authorization: Bearer $TOKEN"'
+    admin = '-H "Authorization: Bearer $ADMIN_TOKEN"'
     json_type = "-H 'Content-Type: application/json'"
+    demo, admin_client = creds.clients["demo"], creds.clients["admin"]
     lines = [
         "",
         f"Local workflow API: {base}   (stage {stack.api.stage} in method ARNs; Ctrl-C stops)",
+        f"Credentials for scripts: {CREDENTIALS_FILE.relative_to(ROOT)} (mode 0600)",
         "",
-        f"# Service token (jwt scheme, scopes {' '.join(creds.token_scopes)}, "
-        f"valid {creds.token_lifetime // 60} min):",
-        f"export TOKEN='{creds.service_token}'",
-        "# mint another one with the operator command (python -m wfctl --help for API keys):",
-        f"{aws} JWT_SECRET_ID='{authorizer_env['JWT_SECRET_ID']}' \\",
-        f"  .venv/bin/python -m wfctl token --subject {DEMO_SERVICE} "
-        "--scope workflow:read --scope workflow:trigger",
+        f"# Token service clients: {demo.client_id} ({' '.join(demo.scopes)}), "
+        f"{admin_client.client_id} ({' '.join(admin_client.scopes)})",
+        "# A token (client credentials, RFC 6749 section 4.4; the answer is JSON):",
+        _token_curl(creds, "demo"),
+        f"export TOKEN=$({_token_curl(creds, 'demo')} | {_ACCESS_TOKEN})",
+        f"export ADMIN_TOKEN=$({_token_curl(creds, 'admin')} | {_ACCESS_TOKEN})",
+        "# or with the operator command (the secret from the environment, never an argument):",
+        f"WFCTL_CLIENT_SECRET='{demo.client_secret}' .venv/bin/python -m wfctl token "
+        f"--client-id {demo.client_id} --token-endpoint {creds.token_endpoint}",
+        f"curl -s {base}/.well-known/oauth-authorization-server",
         "",
         f"# Demo API key (principal {DEMO_KEY_PRINCIPAL}, key id {creds.api_key_id}):",
         f"export API_KEY='{creds.api_key}'",
@@ -370,6 +409,19 @@ def instructions(
     else:
         lines += [f"# OAuth demo disabled: {node_missing}", ""]
     lines += [
+        "# Clients (workflow:admin), and a client of your own:",
+        f"curl -s {base}/api/admin/clients {admin}",
+        f"curl -s -X POST {base}/api/admin/clients {admin} {json_type} "
+        '-d \'{"clientId": "my-service", "scopes": ["workflow:read"]}\'',
+        f"curl -s -X POST {base}/api/admin/clients/my-service/rotate {admin}",
+        f"curl -s -X DELETE {base}/api/admin/clients/my-service {admin}",
+        f"{aws} .venv/bin/python -m wfctl clients list",
+        "",
+        "# API keys and revocations (workflow:admin):",
+        f"curl -s -X POST {base}/api/admin/api-keys {admin} {json_type} "
+        '-d \'{"principal": "my-batch", "scopes": ["workflow:read"]}\'',
+        f"curl -s {base}/api/admin/revocations {admin}",
+        "",
         "# One call per seed route:",
         f"curl -s {base}/api/automate {bearer}",
         f'curl -s {base}/api/secure-automate -H "Authorization: Bearer $OAUTH_TOKEN"',
@@ -382,10 +434,20 @@ def instructions(
         f'-H \'Idempotency-Key: {DEMO_IDEMPOTENCY_KEY}\' -d \'{{"input": {{"hello": "world"}}}}\'',
     ]
     run_id = (run or {}).get("runId")
+    lines.append(f"curl -s {base}/api/workflows/{workflow}/runs {bearer}")
     if run_id:
         lines.append(f"curl -s {base}/api/workflows/{workflow}/runs/{run_id} {bearer}")
-    else:
-        lines.append(f"curl -s {base}/api/workflows/{workflow}/runs {bearer}")
+        lines.append(
+            f"curl -s -X POST {base}/api/workflows/{workflow}/runs/{run_id}/cancel {admin}"
+        )
+    lines += [
+        "",
+        "# A workflow:read token is refused on a trigger route (403):",
+        f'curl -s -X POST {base}/api/trigger -H "Authorization: Bearer $('
+        f"curl -s -u {demo.client_id}:{demo.client_secret} -d grant_type=client_credentials "
+        f'-d scope=workflow:read {creds.token_endpoint} | {_ACCESS_TOKEN})" {json_type} '
+        f'-d \'{{"workflowId": "{workflow}", "input": {{}}}}\'',
+    ]
     lines += ["", f"# Gateway counters: curl -s {base}/__local/stats", ""]
     return "\n".join(lines)
 
@@ -413,7 +475,7 @@ def _parse_env(items: list[str]) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise SystemExit(f"--authorizer-env wants NAME=VALUE, got {item!r}")
+            raise SystemExit(f"--authorizer-env and --env want NAME=VALUE, got {item!r}")
         env[name] = value
     return env
 
@@ -432,7 +494,20 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="extra authorizer setting for this run (tests use CLOCK_SKEW_SECONDS=0)",
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra setting for every function of this run (tests raise LOCKOUT_THRESHOLD)",
+    )
     parser.add_argument("--state-file", type=Path, help="write credentials as JSON (for tests)")
+    parser.add_argument(
+        "--credentials-file",
+        type=Path,
+        default=CREDENTIALS_FILE,
+        help="where the demo credentials for scripts go (mode 0600, removed on stop)",
+    )
     parser.add_argument("--workdir", type=Path, help="where logs and config go (default: temp)")
     args = parser.parse_args(argv)
 
@@ -477,9 +552,12 @@ def main(argv: list[str] | None = None) -> int:
                     "OAUTH_JWKS_URI": oauth.jwks_uri,
                 }
             authorizer_env.update(_parse_env(args.authorizer_env))
-            stack = with_environment(
-                stack, dict.fromkeys(stack.authorizer_functions, authorizer_env)
+            overrides: dict[str, Mapping[str, str]] = dict.fromkeys(
+                stack.authorizer_functions, authorizer_env
             )
+            # The token service's URLs (metadata, assertion audience) are the local ones.
+            overrides[ALL_FUNCTIONS] = {"PUBLIC_BASE_URL": base, **_parse_env(args.env)}
+            stack = with_environment(stack, overrides)
             deployment_file = workdir / "deployment.json"
             deployment_file.write_text(json.dumps(stack.deployment.to_json(), indent=2))
 
@@ -490,10 +568,13 @@ def main(argv: list[str] | None = None) -> int:
             gateway = kids.start("gateway", gateway_argv, env, None)
             wait_for_port(args.port, gateway, "local gateway")
 
-            creds = demo_credentials(stack, env, args.moto_port, oauth)
+            creds = demo_credentials(stack, env, args.moto_port, base, oauth)
+            fetch_demo_tokens(creds)
             workflow = demo_workflow(stack)
-            run = start_demo_run(base, creds.service_token, workflow)
+            run = start_demo_run(base, creds.tokens["demo"], workflow)
             print(instructions(base, creds, stack, args.moto_port, run, workflow, node_missing))
+            credentials_file = args.credentials_file
+            write_credentials(credentials_file, base, args.moto_port, creds)
             if args.state_file:
                 write_state(args.state_file, args, stack, creds, workflow, workdir)
             sys.stdout.flush()
@@ -513,9 +594,55 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nstopped.", file=sys.stderr)
         return 0
-    except (StartupError, TemplateError) as error:
+    except (StartupError, TemplateError, clients.ClientError) as error:
         print(f"make run: {error} (logs in {workdir})", file=sys.stderr)
         return 1
+    finally:
+        # The credentials die with the run that made them.
+        with suppress(FileNotFoundError):
+            args.credentials_file.unlink()
+
+
+def write_credentials(path: Path, base: str, moto_port: int, creds: Credentials) -> None:
+    """The demo credentials for scripts (local/README.md): readable by the user only."""
+    data: dict[str, Any] = {
+        "baseUrl": base,
+        "awsEnv": {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        },
+        "clients": {
+            name: {
+                "clientId": demo.client_id,
+                "clientSecret": demo.client_secret,
+                "scopes": list(demo.scopes),
+            }
+            for name, demo in creds.clients.items()
+        },
+        "apiKey": creds.api_key,
+        "oauth": None,
+    }
+    if creds.oauth is not None:
+        oauth_client = creds.oauth.clients[0]
+        data["oauth"] = {
+            "issuer": creds.oauth.issuer,
+            "tokenUrl": creds.oauth.token_endpoint,
+            "clientId": oauth_client.client_id,
+            "clientSecret": oauth_client.client_secret,
+            "scopes": oauth_client.scope.split(),
+        }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with suppress(FileNotFoundError):
+        tmp.unlink()
+    # Created 0600 before anything is written (never world-readable, not even briefly).
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(data, handle, indent=2)
+    tmp.replace(path)
 
 
 def _rotation_function_arn(stack: LocalStack) -> str | None:
@@ -536,7 +663,18 @@ def write_state(
     state: dict[str, Any] = {
         "base_url": f"http://127.0.0.1:{args.port}",
         "moto_endpoint": f"http://127.0.0.1:{args.moto_port}",
-        "service_token": creds.service_token,
+        "token_endpoint": creds.token_endpoint,
+        "clients": {
+            name: {
+                "client_id": c.client_id,
+                "client_secret": c.client_secret,
+                "scopes": list(c.scopes),
+            }
+            for name, c in creds.clients.items()
+        },
+        "client_secret_prefix": token_function_env(stack).get("CLIENT_SECRET_PREFIX")
+        or DEFAULT_CLIENT_PREFIX,
+        "credentials_file": str(args.credentials_file),
         "api_key": creds.api_key,
         "api_key_id": creds.api_key_id,
         "jwt_secret_id": authorizer_env.get("JWT_SECRET_ID"),

@@ -62,7 +62,11 @@ class ClientAdmin:
         self.settings = settings
         self._client = client
 
-    def register(self, request: RegisterRequest) -> RegisteredClient:
+    def register(
+        self, request: RegisterRequest, *, schedule_rotation: bool = True
+    ) -> RegisteredClient:
+        """Register a client; with a secret, its rotation is scheduled (the API always does;
+        `wfctl` may leave it out where no rotation function exists)."""
         record = ClientRecord(
             request.client_id,
             None,
@@ -70,8 +74,10 @@ class ClientAdmin:
             request.scopes,
             request.token_lifetime_seconds,
         )
+        rotation_function = None
         if request.with_secret:
-            rotation_function = self._rotation_function()
+            if schedule_rotation:
+                rotation_function = self._rotation_function()
             record = record.with_new_secret()
         secret = record.client_secret
         with SECRETS_MANAGER.translated(ResourceExistsException=ClientExistsError):
@@ -81,7 +87,7 @@ class ClientAdmin:
                 Description=f"Token service client {request.client_id}",
                 Tags=[{"Key": KIND_TAG_KEY, "Value": KIND_TAG_VALUE}],
             )
-        if secret is not None:
+        if rotation_function is not None:
             try:
                 with SECRETS_MANAGER.translated():
                     self._client.rotate_secret(

@@ -7,6 +7,9 @@ constant allow-list, `kid` required, no `crit`), the key chosen by `kid` among t
 registered keys (never `jku`, `x5u`, `jwk` or `x5c`), the key's type fitting the algorithm,
 the signature, then the claims. Only then is its `jti` spent (by the caller, in the security
 table), so a forged assertion cannot burn a real one's `jti`.
+
+PyJWT (and its cryptography backend) is imported on first use: the admin functions, which share
+this package, never need it.
 """
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import jwt
 
 from shared.clients.errors import InvalidClientError
 from shared.secret_formats import ClientRecord
@@ -63,6 +64,8 @@ class VerifiedAssertion:
 
 def assertion_issuer(assertion: str) -> str:
     """The unverified `iss` of an assertion: it only names the client whose keys to try."""
+    import jwt  # noqa: PLC0415 - see the module docstring
+
     _shape(assertion)
     try:
         claims = jwt.decode(assertion, options={"verify_signature": False})
@@ -83,6 +86,8 @@ def verify_assertion(
     leeway: int,
 ) -> VerifiedAssertion:
     """Verify a client assertion with the client's registered keys; its claims' rules."""
+    import jwt  # noqa: PLC0415 - see the module docstring
+
     _shape(assertion)
     try:
         header = jwt.get_unverified_header(assertion)
@@ -143,6 +148,8 @@ def _key_for(client: ClientRecord, kid: str, alg: str) -> Any:
     reason = jwk_problem(jwk, alg)
     if reason is not None:
         raise InvalidClientError(reason)
+    import jwt  # noqa: PLC0415 - see the module docstring
+
     try:
         return jwt.PyJWK(dict(jwk), algorithm=alg).key
     except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):

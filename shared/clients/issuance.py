@@ -13,8 +13,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import jwt
-
 from shared.clients.errors import InvalidScopeError
 from shared.scopes import KNOWN_SCOPES, MAX_SCOPES, Grants, is_valid_scope
 from shared.secret_formats import ClientRecord, SigningKey
@@ -91,6 +89,8 @@ def mint(
     lifetime: int,
     now: float,
 ) -> IssuedToken:
+    import jwt  # noqa: PLC0415 - PyJWT loads cryptography: only the token function needs it
+
     issued_at = int(now)
     jti = secrets.token_urlsafe(JTI_BYTES)
     claims = {

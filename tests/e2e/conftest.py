@@ -8,6 +8,7 @@ run's `--authorizer-env`, the same way a user can.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ import boto3
 import pytest
 import requests
 
+from shared.secret_formats import ClientRecord, client_secret_name
 from tests.helpers import ROOT
-from wfctl import tokens
 
 START_TIMEOUT = 90.0
 NODE_MISSING = "Node.js is not installed: the local OAuth provider (oidc-provider) cannot run"
@@ -49,6 +50,7 @@ def free_port() -> int:
 class LocalRun:
     process: subprocess.Popen[bytes]
     state: dict[str, Any]
+    _clients: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -79,10 +81,34 @@ class LocalRun:
             aws_secret_access_key="local",
         )
 
+    def client(self, *scopes: str, subject: str = "e2e-service") -> tuple[str, str]:
+        """A registered client allowed exactly `scopes` (one per subject and scope set), as
+        the admin API registers it: (client id, client secret)."""
+        key = (subject, tuple(scopes))
+        if key not in self._clients:
+            digest = hashlib.sha256(repr(key).encode()).hexdigest()[:10]
+            client_id = f"{subject}-{digest}"
+            record = ClientRecord(client_id, None, None, tuple(scopes)).with_new_secret()
+            self.secrets_client().create_secret(
+                Name=client_secret_name(self.state["client_secret_prefix"], client_id),
+                SecretString=record.to_secret_string(),
+            )
+            self._clients[key] = (client_id, str(record.client_secret))
+        return self._clients[key]
+
     def service_token(self, *scopes: str, subject: str = "e2e-service") -> str:
-        """A fresh internal token (a new jti, so a new authorizer cache entry)."""
-        secret = tokens.current_signing_secret(self.secrets_client(), self.state["jwt_secret_id"])
-        return tokens.mint_token(secret, tokens.TokenRequest(subject, scopes, 600))
+        """A fresh internal token from the token endpoint (a new jti, so a new authorizer
+        cache entry), for a client allowed exactly `scopes`. Nobody holds the signing key."""
+        client_id, secret = self.client(*scopes, subject=subject)
+        response = requests.post(
+            self.state["token_endpoint"],
+            auth=(client_id, secret),
+            data={"grant_type": "client_credentials"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
 
     def oauth_token(self, client: int = 0, **form: str) -> str:
         oauth = self.oauth
@@ -144,6 +170,11 @@ def start_local_run(tmp: Path, extra: Sequence[str] = ()) -> LocalRun:
         "--port", str(free_port()), "--moto-port", str(free_port()),
         "--oidc-port", str(free_port()),
         "--state-file", str(state_file), "--workdir", str(tmp / "run"),
+        "--credentials-file", str(tmp / "credentials.json"),
+        # Every request of the session comes from 127.0.0.1, and the tests fail on purpose
+        # more than 10 times in 5 minutes: the source-IP lockout (tested in-process, in
+        # tests/integration) would lock the whole session out.
+        "--env", "LOCKOUT_THRESHOLD=1000",
         # Expiry is exact, a rotated-away OAuth key is noticed within a second, and a revoked
         # API key at once (the deployed defaults are 60 s, 600 s and 60 s).
         "--authorizer-env", "CLOCK_SKEW_SECONDS=0",

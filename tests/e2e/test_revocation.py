@@ -21,7 +21,7 @@ def claims_of(token: str) -> dict[str, object]:
 
 def test_a_revoked_token_stops_passing_once_the_cached_policy_is_gone(local_run: LocalRun) -> None:
     admin = local_run.service_token(ADMIN, subject="e2e-security-admin")
-    victim = local_run.service_token(READ, subject="e2e-leaked-service")
+    victim = local_run.service_token(READ, subject="e2e-leaked")
     assert local_run.call("GET", "/api/automate", victim).status_code == 200
     claims = claims_of(victim)
     revoked = local_run.call(

@@ -70,6 +70,21 @@ CALLS: dict[tuple[str, str], tuple[str, Any, set[int]]] = {
         "/api/admin/revocations", {"sub": "e2e-nobody"}, {201},
     ),
     ("GET", "/api/admin/revocations"): ("/api/admin/revocations", None, {200}),
+    # No authorizer: every credential reaches the function. Without a form body or a client
+    # credential the token endpoint refuses (RFC 6749 section 5.2); the metadata is public.
+    ("POST", "/oauth/token"): ("/oauth/token", None, {400}),
+    ("GET", "/.well-known/oauth-authorization-server"): (
+        "/.well-known/oauth-authorization-server", None, {200},
+    ),
+    # Registered once; the next admin caller finds the id taken (409, from the function).
+    ("POST", "/api/admin/clients"): (
+        "/api/admin/clients", {"clientId": "e2e-route-client", "scopes": [READ]}, {201, 409},
+    ),
+    ("GET", "/api/admin/clients"): ("/api/admin/clients", None, {200}),
+    ("POST", "/api/admin/clients/{clientId}/rotate"): (
+        "/api/admin/clients/e2e-nobody/rotate", None, {404},
+    ),
+    ("DELETE", "/api/admin/clients/{clientId}"): ("/api/admin/clients/e2e-nobody", None, {404}),
 }  # fmt: skip
 
 
@@ -79,6 +94,8 @@ FUNCTION_FORBIDS = 1403
 
 def expected(route: Route, credential: Credential) -> int | None:
     """401 or 403 when the gateway refuses, None when the call reaches the function."""
+    if not route.guarded:
+        return None  # no authorizer: API Gateway calls the function whatever is sent
     has_identity = credential.scheme is not None and (
         (credential.scheme is Scheme.API_KEY) == (route.authorizer is AuthorizerName.API_KEY)
     )
