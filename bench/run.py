@@ -58,7 +58,15 @@ def machine() -> dict[str, Any]:
 
 def measure(sizes: Sizes, progress: bool = True) -> dict[str, Any]:
     fixtures.apply_env()
-    from bench import cache_sim, cold, memory, network, servers, warm  # noqa: PLC0415
+    from bench import (  # noqa: PLC0415
+        cache_sim,
+        cold,
+        memory,
+        network,
+        servers,
+        token_endpoint,
+        warm,
+    )
     from bench.contenders import build_world  # noqa: PLC0415
 
     def step(name: str) -> None:
@@ -77,6 +85,11 @@ def measure(sizes: Sizes, progress: bool = True) -> dict[str, Any]:
         results["network"] = network.run(world, loop, sizes.network_seconds)
         step(f"figure 4: cold start ({sizes.processes} processes per contender and path)")
         results["cold"] = cold.run(loop, world.factory, sizes.processes)
+        step("figure 8: token endpoint (warm and cold, per issued token)")
+        results["token_endpoint"] = {
+            "warm": token_endpoint.warm(world, sizes.rounds * sizes.batch),
+            "cold": token_endpoint.cold(loop, sizes.processes),
+        }
     step(f"figure 5: memory ({sizes.invocations} warm invocations)")
     results["memory"] = memory.run(sizes.invocations)
     results["machine"]["load_average_at_end"] = list(os.getloadavg())
@@ -215,6 +228,19 @@ def table(results: dict[str, Any]) -> str:
         f"({g['warm_invocations']} calls in {g['window_seconds']} s, mean "
         f"{g['warm_mean_us']:.0f} us vs {net['warm_mean_us']:.0f} us off):")  # fmt: skip
     out(f"   {g['warm_calls']}")
+    token = results["token_endpoint"]
+    tw, tc = token["warm"], token["cold"]
+    authorizer = results["warm"]["HS256"]["ours+guard"]["median_us"]
+    out("")
+    out("8. Token endpoint (POST /oauth/token, security table on as deployed), per issued token")
+    for method in ("client_secret_basic", "private_key_jwt"):
+        row = tw[method]
+        out(f"   warm {method:<20} {row['median_us']:6.0f} / {row['p99_us']:6.0f} us "
+            f"(median / p99; x{row['median_us'] / authorizer:.1f} the authorizer's HS256 "
+            f"decision, {authorizer:.0f} us)")  # fmt: skip
+    out(f"   cold: import {tc['import_ms']:.0f} ms, first token {tc['first_token_ms']:.0f} ms, "
+        f"import + first token {tc['import_plus_first_token_ms']:.0f} ms "
+        f"(median of {tc['processes']} fresh processes, moto server)")  # fmt: skip
     out("")
     out("Targets")
     for t in results["targets"]:

@@ -102,3 +102,16 @@ def test_targets_are_marked() -> None:
     assert len(reads) == 1
     assert marked[reads[0]] is False
     assert all(marked[name] for name in marked if name.startswith(("memory", "cache")))
+
+
+def test_token_endpoint_figure(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import token_endpoint  # noqa: PLC0415
+
+    for name, value in token_endpoint.ENV.items():
+        monkeypatch.setenv(name, value)  # restored after the test
+    results = token_endpoint.warm(world, calls=3)
+    for method in ("client_secret_basic", "private_key_jwt"):
+        assert results[method]["n"] == 3
+        assert results[method]["median_us"] > 0
+    # One lockout read per request, one conditional put per assertion: the table was used.
+    assert results["dynamodb_calls"] >= 8 + 4
