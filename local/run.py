@@ -355,6 +355,14 @@ def _token_curl(creds: Credentials, name: str) -> str:
 _ACCESS_TOKEN = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def instructions(
     base: str,
     creds: Credentials,
@@ -363,6 +371,7 @@ def instructions(
     run: dict[str, Any] | None,
     workflow: str,
     node_missing: str | None,
+    credentials_file: Path = CREDENTIALS_FILE,
 ) -> str:
     aws = (
         f"AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} AWS_ACCESS_KEY_ID=local "
@@ -375,7 +384,7 @@ def instructions(
     lines = [
         "",
         f"Local workflow API: {base}   (stage {stack.api.stage} in method ARNs; Ctrl-C stops)",
-        f"Credentials for scripts: {CREDENTIALS_FILE.relative_to(ROOT)} (mode 0600)",
+        f"Credentials for scripts: {_shown(credentials_file)} (mode 0600)",
         "",
         f"# Token service clients: {demo.client_id} ({' '.join(demo.scopes)}), "
         f"{admin_client.client_id} ({' '.join(admin_client.scopes)})",
@@ -572,9 +581,13 @@ def main(argv: list[str] | None = None) -> int:
             fetch_demo_tokens(creds)
             workflow = demo_workflow(stack)
             run = start_demo_run(base, creds.tokens["demo"], workflow)
-            print(instructions(base, creds, stack, args.moto_port, run, workflow, node_missing))
-            credentials_file = args.credentials_file
-            write_credentials(credentials_file, base, args.moto_port, creds)
+            print(
+                instructions(
+                    base, creds, stack, args.moto_port, run, workflow, node_missing,
+                    args.credentials_file,
+                )
+            )  # fmt: skip
+            write_credentials(args.credentials_file, base, args.moto_port, creds)
             if args.state_file:
                 write_state(args.state_file, args, stack, creds, workflow, workdir)
             sys.stdout.flush()
