@@ -38,3 +38,34 @@ def test_an_api_keys_secret_part_alone_is_a_leak() -> None:
     guard.register(key)
     guard.write("value=" + key.split("_", 2)[2])
     assert guard.leaks()
+
+
+def test_client_secrets_and_presented_credentials_are_registered(
+    no_secret_leaks: LeakGuard,
+) -> None:
+    """Client secrets where they are made, and every secret, assertion and Basic value the
+    token service is handed, whoever made it (authlib signs assertions without PyJWT)."""
+    from shared import ClientRecord  # noqa: PLC0415
+    from shared.clients import TokenHttpRequest, form  # noqa: PLC0415
+
+    made = ClientRecord("svc-1", None, None, ("workflow:read",)).with_new_secret()
+    assert made.client_secret in no_secret_leaks.secrets
+    presented, assertion = "p" + secrets.token_urlsafe(32), "a." + secrets.token_urlsafe(40)
+    request = TokenHttpRequest(
+        body=f"grant_type=client_credentials&client_secret={presented}"
+        f"&client_assertion={assertion}",
+        is_base64_encoded=False,
+        content_types=["application/x-www-form-urlencoded"],
+        authorizations=[],
+        source_ip="",
+        request_id="",
+        endpoint_url="",
+    )
+    form.read_form(request)
+    assert presented in no_secret_leaks.secrets
+    assert assertion in no_secret_leaks.secrets
+    basic_secret = "b" + secrets.token_urlsafe(32)
+    header = "Basic " + base64.b64encode(f"svc-1:{basic_secret}".encode()).decode()
+    form.parse_basic(header)
+    assert basic_secret in no_secret_leaks.secrets
+    assert header.split(" ", 1)[1] in no_secret_leaks.secrets

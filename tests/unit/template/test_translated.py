@@ -247,7 +247,18 @@ class TestIam:
         ]
         assert policy["SecretId"] == {"Ref": "SigningSecret"}
         assert policy["BlockPublicPolicy"] is True
-        (statement,) = policy["ResourcePolicy"]["Statement"]
+        statement, writes = policy["ResourcePolicy"]["Statement"]
+        # Writing a known key is as good as reading it: only rotation (and break-glass) may.
+        assert writes["Effect"] == "Deny"
+        assert writes["Principal"] == "*"
+        assert set(writes["Action"]) == {
+            "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage",
+        }  # fmt: skip
+        assert writes["Condition"]["StringNotEquals"]["aws:PrincipalArn"] == [
+            {"Fn::GetAtt": ["RotateSecretFunctionRole", "Arn"]},
+            {"Fn::If": ["HasBreakGlassRole", {"Ref": "BreakGlassRoleArn"},
+                        {"Ref": "AWS::NoValue"}]},
+        ]  # fmt: skip
         assert statement["Effect"] == "Deny"
         assert statement["Principal"] == "*"
         assert statement["Action"] == "secretsmanager:GetSecretValue"

@@ -45,3 +45,15 @@ def test_unusable_requests_are_refused_before_signing(request_: TokenRequest) ->
 def test_a_short_signing_key_is_never_used() -> None:
     with pytest.raises(ConfigurationError):
         mint_token('{"kid": "k", "key": "too-short"}', TokenRequest("svc", ()))
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://api.example.com/oauth/token", "ftp://x/oauth/token", "file:///etc/passwd",
+     "https://api.example.com/oauth/token?x=1", "not a url"],
+)  # fmt: skip
+def test_wfctl_token_sends_the_client_secret_only_over_https(endpoint: str) -> None:
+    from wfctl.clients import ClientError, request_token  # noqa: PLC0415
+
+    with pytest.raises(ClientError):
+        request_token(endpoint, "svc-1", "s" * 43)
