@@ -137,7 +137,7 @@ class TestErrorMapping:
 
     def test_every_domain_error_is_a_client_error_or_a_dependency_failure(self) -> None:
         for cls in self._all_errors():
-            assert status_of(cls("detail")) in {400, 403, 404, 409, 413, 415, 502, 503}, cls
+            assert status_of(cls("detail")) in {400, 401, 403, 404, 409, 413, 415, 502, 503}, cls
 
     @pytest.mark.parametrize(
         ("error", "status"),
