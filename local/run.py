@@ -413,7 +413,7 @@ def _parse_env(items: list[str]) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise SystemExit(f"--authorizer-env wants NAME=VALUE, got {item!r}")
+            raise SystemExit(f"--authorizer-env and --function-env want NAME=VALUE, got {item!r}")
         env[name] = value
     return env
 
@@ -430,7 +430,14 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="extra authorizer setting for this run (tests use CLOCK_SKEW_SECONDS=0)",
+        help="extra authorizer setting for this run (tests use JWKS_CACHE_SECONDS=1)",
+    )
+    parser.add_argument(
+        "--function-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra setting of every function for this run (tests use CLOCK_SKEW_SECONDS=0)",
     )
     parser.add_argument("--state-file", type=Path, help="write credentials as JSON (for tests)")
     parser.add_argument("--workdir", type=Path, help="where logs and config go (default: temp)")
@@ -455,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
 
             oauth: oidc_provider.OidcConfig | None = None
             node_missing: str | None = None
-            authorizer_env: dict[str, str] = {}
+            provider_env: dict[str, str] = {}
             if args.no_oidc:
                 node_missing = "started with --no-oidc"
             elif oidc_provider.node_binary() is None:
@@ -471,15 +478,21 @@ def main(argv: list[str] | None = None) -> int:
                     clients=[oidc_provider.demo_client(), oidc_provider.short_lived_client()],
                 )
                 start_oidc(kids, oauth, workdir, env)
-                authorizer_env = {
+                provider_env = {
                     "OAUTH_ISSUER": oauth.issuer,
                     "OAUTH_AUDIENCE": audience,
                     "OAUTH_JWKS_URI": oauth.jwks_uri,
                 }
-            authorizer_env.update(_parse_env(args.authorizer_env))
-            stack = with_environment(
-                stack, dict.fromkeys(stack.authorizer_functions, authorizer_env)
-            )
+            # The provider's settings go to every function the template gives them to (the
+            # authorizer, and the revocation functions, which key OAuth subjects by issuer).
+            overrides: dict[str, dict[str, str]] = {
+                logical_id: {k: v for k, v in provider_env.items() if k in stack.env_of(logical_id)}
+                for logical_id in stack.api.functions
+            }
+            for logical_id in stack.authorizer_functions:
+                overrides[logical_id] = provider_env | _parse_env(args.authorizer_env)
+            overrides[ALL_FUNCTIONS] = _parse_env(args.function_env)
+            stack = with_environment(stack, overrides)
             deployment_file = workdir / "deployment.json"
             deployment_file.write_text(json.dumps(stack.deployment.to_json(), indent=2))
 

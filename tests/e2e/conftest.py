@@ -79,10 +79,10 @@ class LocalRun:
             aws_secret_access_key="local",
         )
 
-    def service_token(self, *scopes: str, subject: str = "e2e-service") -> str:
+    def service_token(self, *scopes: str, subject: str = "e2e-service", lifetime: int = 600) -> str:
         """A fresh internal token (a new jti, so a new authorizer cache entry)."""
         secret = tokens.current_signing_secret(self.secrets_client(), self.state["jwt_secret_id"])
-        return tokens.mint_token(secret, tokens.TokenRequest(subject, scopes, 600))
+        return tokens.mint_token(secret, tokens.TokenRequest(subject, scopes, lifetime))
 
     def oauth_token(self, client: int = 0, **form: str) -> str:
         oauth = self.oauth
@@ -146,7 +146,7 @@ def start_local_run(tmp: Path, extra: Sequence[str] = ()) -> LocalRun:
         "--state-file", str(state_file), "--workdir", str(tmp / "run"),
         # Expiry is exact, a rotated-away OAuth key is noticed within a second, and a revoked
         # API key at once (the deployed defaults are 60 s, 600 s and 60 s).
-        "--authorizer-env", "CLOCK_SKEW_SECONDS=0",
+        "--function-env", "CLOCK_SKEW_SECONDS=0",
         "--authorizer-env", "JWKS_CACHE_SECONDS=1",
         "--authorizer-env", "POWERTOOLS_PARAMETERS_MAX_AGE=0",
         *extra,
