@@ -501,14 +501,14 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="extra authorizer setting for this run (tests use CLOCK_SKEW_SECONDS=0)",
+        help="extra authorizer setting for this run (tests use JWKS_CACHE_SECONDS=1)",
     )
     parser.add_argument(
         "--env",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="extra setting for every function of this run (tests raise LOCKOUT_THRESHOLD)",
+        help="extra setting for every function of this run (tests: CLOCK_SKEW_SECONDS=0)",
     )
     parser.add_argument("--state-file", type=Path, help="write credentials as JSON (for tests)")
     parser.add_argument(
@@ -539,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
 
             oauth: oidc_provider.OidcConfig | None = None
             node_missing: str | None = None
-            authorizer_env: dict[str, str] = {}
+            provider_env: dict[str, str] = {}
             if args.no_oidc:
                 node_missing = "started with --no-oidc"
             elif oidc_provider.node_binary() is None:
@@ -555,15 +555,19 @@ def main(argv: list[str] | None = None) -> int:
                     clients=[oidc_provider.demo_client(), oidc_provider.short_lived_client()],
                 )
                 start_oidc(kids, oauth, workdir, env)
-                authorizer_env = {
+                provider_env = {
                     "OAUTH_ISSUER": oauth.issuer,
                     "OAUTH_AUDIENCE": audience,
                     "OAUTH_JWKS_URI": oauth.jwks_uri,
                 }
-            authorizer_env.update(_parse_env(args.authorizer_env))
-            overrides: dict[str, Mapping[str, str]] = dict.fromkeys(
-                stack.authorizer_functions, authorizer_env
-            )
+            # The provider's settings go to every function the template gives them to (the
+            # authorizer, and the revocation functions, which key OAuth subjects by issuer).
+            overrides: dict[str, Mapping[str, str]] = {
+                logical_id: {k: v for k, v in provider_env.items() if k in stack.env_of(logical_id)}
+                for logical_id in stack.api.functions
+            }
+            for logical_id in stack.authorizer_functions:
+                overrides[logical_id] = provider_env | _parse_env(args.authorizer_env)
             # The token service's URLs (metadata, assertion audience) are the local ones.
             overrides[ALL_FUNCTIONS] = {"PUBLIC_BASE_URL": base, **_parse_env(args.env)}
             stack = with_environment(stack, overrides)

@@ -46,6 +46,14 @@ class InvalidNextTokenError(InvalidRequestError):
     message = "nextToken is malformed or expired."
 
 
+class UnauthenticatedError(ApiError):
+    """The caller's credential is no longer valid: it expired while API Gateway reused the
+    policy it had cached for it (401)."""
+
+    code = "unauthorized"
+    message = "Unauthorized."
+
+
 class AccessDeniedError(ApiError):
     """The caller is authenticated but its scopes do not cover the action (403)."""
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import binascii
 import json
+import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -43,11 +45,13 @@ from shared.api_errors import (
     PayloadTooLargeError,
     TokenEndpointError,
     TokenRequestError,
+    UnauthenticatedError,
     UnsupportedMediaTypeError,
 )
 from shared.caller import Caller, MissingCallerError
 from shared.observability import logger, metrics, write_audit
 from shared.routes import Route, route_of
+from shared.settings import DEFAULT_CLOCK_SKEW_SECONDS, env_int
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -59,6 +63,7 @@ STATUS_BY_ERROR: dict[type[ApiError], int] = {
     TokenRequestError: 400,
     ClientAuthenticationError: 401,
     InvalidRequestError: 400,
+    UnauthenticatedError: 401,
     AccessDeniedError: 403,
     NotFoundError: 404,
     ConflictError: 409,
@@ -86,6 +91,16 @@ INTERNAL_ERROR_BODY = {"error": "internal_error", "message": "Internal error."}
 RouteFunction = TypeVar("RouteFunction", bound=Callable[..., Any])
 
 
+#: Longest text of one logged detail. Details may quote what a client sent (a field name, a
+#: content type): a client must not be able to write an 800 KB log line with one request.
+MAX_LOGGED_DETAIL = 300
+
+
+def bounded(text: str, limit: int = MAX_LOGGED_DETAIL) -> str:
+    """`text`, cut to `limit` characters (marked with an ellipsis when cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def status_of(error: ApiError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
@@ -104,6 +119,9 @@ def error_response(error: ApiError) -> Response[dict[str, str]]:
     headers: dict[str, str] = {}
     if isinstance(error, DependencyBusyError):
         headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, UnauthenticatedError):
+        # RFC 6750 section 3.1, as API Gateway's own 401 answers say it.
+        headers["WWW-Authenticate"] = 'Bearer realm="workflow-api", error="invalid_token"'
     if isinstance(error, TokenEndpointError):
         # RFC 6749 section 5.2's shape, never cached.
         headers.update(NO_STORE_HEADERS)
@@ -152,19 +170,33 @@ class ApiRequest:
     """What a route function reads of its request: the authorized caller, the request id, headers,
     the query, and the JSON body on demand."""
 
-    def __init__(self, event: APIGatewayProxyEvent, route: Route) -> None:
+    def __init__(
+        self,
+        event: APIGatewayProxyEvent,
+        route: Route,
+        *,
+        clock: Callable[[], float] = time.time,
+        clock_skew_seconds: float = DEFAULT_CLOCK_SKEW_SECONDS,
+    ) -> None:
         self.event = event
         self.route = route
+        self._clock = clock
+        self._skew = clock_skew_seconds
 
     def authorize(self, workflow_id: str | None = None) -> Caller:
-        """The caller, if the route table lets it call this route (on `workflow_id`).
+        """The caller, if it is still authenticated and the route table lets it call this route
+        (on `workflow_id`). The one place a handler reads its caller.
 
-        API Gateway already enforced the authorizer's policy, which API Gateway may have cached
-        for another route of the same authorizer; checking again here costs nothing and is the
-        only check for what the policy cannot see (the body's `workflowId` on `POST
-        /api/trigger`).
+        API Gateway reuses a policy it cached for up to the authorizer's TTL, for every route of
+        that authorizer, so the policy alone cannot enforce what changes within that time: a
+        token that expired since (401), or a narrowed scope on the workflow acted on, such as
+        the body's `workflowId` on `POST /api/trigger` (403).
         """
         caller = self._caller
+        if caller.expired(self._clock(), self._skew):
+            raise UnauthenticatedError(
+                f"{caller.scheme} credential of {caller.principal!r} expired"
+            )
         route = self.route
         # allowed_schemes: the route's own restriction within its authorizer's schemes, so an
         # API key (ApiKeyAuthorizer) never reaches a bearer route whatever scopes it carries.
@@ -301,10 +333,15 @@ class Endpoint:
     """One handler function's endpoint: its route from the table, a Powertools resolver with
     the error mapping installed, and its one route function."""
 
-    def __init__(self, function: str) -> None:
+    def __init__(self, function: str, *, clock: Callable[[], float] = time.time) -> None:
         self.definition = route_of(function)
         """The route table's entry for this function: method, path, scope, schemes."""
         self.app = APIGatewayRestResolver()
+        self._clock = clock
+        # The leeway the authorizer allows on `exp`, read once at cold start.
+        self._skew = env_int(
+            os.environ, "CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW_SECONDS, minimum=0
+        )
         _install_error_handlers(self.app)
 
     def route(self, function: RouteFunction) -> RouteFunction:
@@ -313,7 +350,10 @@ class Endpoint:
         app, definition = self.app, self.definition
 
         def call(**path_parameters: str) -> Any:
-            return function(ApiRequest(app.current_event, definition), **path_parameters)
+            request = ApiRequest(
+                app.current_event, definition, clock=self._clock, clock_skew_seconds=self._skew
+            )
+            return function(request, **path_parameters)
 
         app.route(definition.resolver_path, definition.method)(call)
         return function
@@ -342,8 +382,8 @@ def _install_error_handlers(app: APIGatewayRestResolver) -> None:
             "request refused",
             status=status,
             error_code=error.code,
-            detail=str(error),
-            cause=repr(error.__cause__) if error.__cause__ else None,
+            detail=bounded(str(error)),
+            cause=bounded(repr(error.__cause__)) if error.__cause__ else None,
         )
         metrics.add_metric(name="RequestRefused", unit=MetricUnit.Count, value=1)
         return error_response(error)
@@ -351,7 +391,7 @@ def _install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.not_found
     def _no_route(_: Exception) -> Response[dict[str, str]]:
         # This function was reached for a path it does not serve: the template wired it wrong.
-        logger.error("no route in this function", path=app.current_event.path)
+        logger.error("no route in this function", path=bounded(app.current_event.path))
         return error_response(NotFoundError("no route"))
 
     def _unexpected(error: Exception) -> Response[dict[str, str]]:

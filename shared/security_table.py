@@ -5,7 +5,9 @@ One table, partition key `pk` (string), TTL attribute `expires_at` (Unix seconds
 - `fail#ip#<ip>#<window>`: failed authentications from one source IP in one window (`count`);
 - `fail#cred#<scheme>:<id>#<window>`: the same for one credential id (API key id, subject);
 - `revoked#jti#<jti>`: one revoked token, until its expiry (`jti`, `revoked_at`, `revoked_by`);
-- `revoked#sub#<subject>`: every token of a subject issued before `before`;
+- `revoked#sub#<scheme>#<issuer, percent-encoded>#<subject>`: every token of one subject of one
+  issuer issued before `before` (a `jwt` subject and an `oauth` subject are different callers
+  even when the strings match);
 - `seen#<keyId>#<ip>`: an API key was used from this source IP recently;
 - `assertion#<clientId>#<sha256(jti)>`: a private_key_jwt client assertion already used, kept
   until the assertion's `exp` (RFC 7523 section 3, "jti").
@@ -17,6 +19,7 @@ lists active revocations without scanning the counters.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 REVOCATION_KIND = "revocation"
 REVOCATIONS_INDEX = "RevocationsByKind"
@@ -34,8 +37,9 @@ def revoked_jti_key(jti: str) -> str:
     return f"revoked#jti#{jti}"
 
 
-def revoked_subject_key(subject: str) -> str:
-    return f"revoked#sub#{subject}"
+def revoked_subject_key(scheme: str, issuer: str, subject: str) -> str:
+    # The issuer is percent-encoded, so that no `#` in it can make two triples one key.
+    return f"revoked#sub#{scheme}#{quote(issuer, safe='')}#{subject}"
 
 
 def seen_source_key(key_id: str, ip: str) -> str:

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+#: Leeway on `exp`, `nbf` and `iat` when `CLOCK_SKEW_SECONDS` is unset.
+DEFAULT_CLOCK_SKEW_SECONDS = 60
+
 #: Name prefix of API key secrets when `API_KEY_SECRET_PREFIX` is unset.
 DEFAULT_API_KEY_PREFIX = "workflow-api/api-keys/"
 #: Name prefix of token-service client secrets when `CLIENT_SECRET_PREFIX` is unset.
@@ -52,8 +55,6 @@ class SecuritySettings:
     """`LOCKOUT_WINDOW_SECONDS`: the window, and so the longest lockout."""
     new_source_period_seconds: int = 30 * 86400
     """`NEW_SOURCE_PERIOD_SECONDS`: an API key used from an IP not seen within it is reported."""
-    revocation_max_seconds: int = 86400
-    """`REVOCATION_MAX_SECONDS`: how long a subject revocation is kept (longest token lifetime)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SecuritySettings:
@@ -64,7 +65,6 @@ class SecuritySettings:
             new_source_period_seconds=env_int(
                 env, "NEW_SOURCE_PERIOD_SECONDS", 30 * 86400, minimum=1
             ),
-            revocation_max_seconds=env_int(env, "REVOCATION_MAX_SECONDS", 86400, minimum=1),
         )
 
 
@@ -79,15 +79,30 @@ class AuthorizerSettings:
     oauth_issuer: str | None = None
     oauth_audience: str | None = None
     oauth_jwks_uri: str | None = None
+    oauth_max_lifetime_seconds: int = 86400
+    """`OAUTH_MAX_LIFETIME_SECONDS`: longest accepted `exp - iat` of an OAuth access token."""
     jwks_cache_seconds: int = 600
     jwks_min_refresh_seconds: int = 30
     jwks_max_stale_seconds: int = 86400
     api_key_secret_prefix: str = DEFAULT_API_KEY_PREFIX
     api_key_grace_seconds: int = 86400
-    clock_skew_seconds: int = 60
+    clock_skew_seconds: int = DEFAULT_CLOCK_SKEW_SECONDS
     secret_cache_seconds: int = 5
     """How long a fetched secret version is reused (`POWERTOOLS_PARAMETERS_MAX_AGE`)."""
     security: SecuritySettings = field(default_factory=SecuritySettings)
+
+    @property
+    def longest_token_lifetime_seconds(self) -> int:
+        """How far from now any token the authorizer accepts can expire: a lifetime from `iat`
+        (plus the skew for OAuth tokens), and an `iat` up to the skew ahead."""
+        longest = max(self.jwt_max_lifetime_seconds, self.oauth_max_lifetime_seconds)
+        return longest + 2 * self.clock_skew_seconds
+
+    def issuer_of(self, scheme: str) -> str:
+        """The configured issuer of a token scheme (`""` when none is configured): what a
+        subject revocation and the authorizer key a subject with, never a token's own claim."""
+        issuer = self.oauth_issuer if scheme == "oauth" else self.jwt_issuer
+        return issuer or ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthorizerSettings:
@@ -100,13 +115,14 @@ class AuthorizerSettings:
             oauth_issuer=env_str(env, "OAUTH_ISSUER"),
             oauth_audience=env_str(env, "OAUTH_AUDIENCE"),
             oauth_jwks_uri=env_str(env, "OAUTH_JWKS_URI"),
+            oauth_max_lifetime_seconds=env_int(env, "OAUTH_MAX_LIFETIME_SECONDS", 86400, minimum=1),
             jwks_cache_seconds=env_int(env, "JWKS_CACHE_SECONDS", 600),
             jwks_min_refresh_seconds=env_int(env, "JWKS_MIN_REFRESH_SECONDS", 30),
             jwks_max_stale_seconds=env_int(env, "JWKS_MAX_STALE_SECONDS", 86400),
             api_key_secret_prefix=env_str(env, "API_KEY_SECRET_PREFIX", DEFAULT_API_KEY_PREFIX)
             or "",
             api_key_grace_seconds=env_int(env, "API_KEY_GRACE_SECONDS", 86400),
-            clock_skew_seconds=env_int(env, "CLOCK_SKEW_SECONDS", 60),
+            clock_skew_seconds=env_int(env, "CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW_SECONDS),
             # Powertools' documented default for its parameter cache is 5 seconds.
             secret_cache_seconds=env_int(env, "POWERTOOLS_PARAMETERS_MAX_AGE", 5),
             security=SecuritySettings.from_env(env),

@@ -1,9 +1,10 @@
 """The revocation store: token revocations kept in the security table (DynamoDB).
 
-A revocation names one token (`jti`, kept until the token's expiry) or a subject (every token
-of that principal issued before now, kept for `REVOCATION_MAX_SECONDS`, the longest lifetime a
-token may have). The authorizer reads these items on every invocation (`authorizer/guard.py`);
-the bound on how long a revoked token may still pass is API Gateway's authorizer cache TTL.
+A revocation names one token (`jti`, kept until the token's expiry) or a subject of one scheme
+(every token of that principal issued before now, kept for the longest lifetime a token the
+authorizer accepts may have). The authorizer reads these items when it decides
+(`authorizer/guard.py`); the bound on how long a revoked token may still pass is API Gateway's
+authorizer cache TTL.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from shared.security_table import (
     revoked_jti_key,
     revoked_subject_key,
 )
-from shared.settings import ConfigurationError, SecuritySettings
+from shared.settings import AuthorizerSettings, ConfigurationError
 
 if TYPE_CHECKING:
     from shared.http_api import Page
@@ -46,6 +47,8 @@ class Revocation:
     revoked_at: int
     expires_at: int
     revoked_by: str
+    scheme: str | None = None
+    issuer: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -55,6 +58,8 @@ class Revocation:
             "revokedBy": self.revoked_by,
         }
         if self.kind == "sub":
+            data["scheme"] = self.scheme
+            data["iss"] = self.issuer
             data["issuedBefore"] = self.revoked_at
         return data
 
@@ -62,13 +67,15 @@ class Revocation:
 class RevocationStore:
     def __init__(
         self,
-        settings: SecuritySettings,
+        settings: AuthorizerSettings,
         client: Any,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if settings.table_name is None:
+        """`settings` are the authorizer's: a revocation must follow its token rules exactly
+        (lifetimes, skew, issuers), so it reads the same ones."""
+        if settings.security.table_name is None:
             raise ConfigurationError("SECURITY_TABLE_NAME must be set")
-        self._table = settings.table_name
+        self._table = settings.security.table_name
         self._settings = settings
         self._client = client
         self._clock = clock
@@ -77,11 +84,12 @@ class RevocationStore:
         """Validate a request body and store the revocation."""
         now = int(self._clock())
         request = parse_request(body, self._settings, now)
-        key = (
-            revoked_jti_key(request.value)
-            if request.kind == "jti"
-            else revoked_subject_key(request.value)
-        )
+        issuer = None
+        if request.scheme is None:
+            key = revoked_jti_key(request.value)
+        else:
+            issuer = self._settings.issuer_of(request.scheme)
+            key = revoked_subject_key(request.scheme, issuer, request.value)
         item = {
             "pk": {"S": key},
             "kind": {"S": REVOCATION_KIND},
@@ -89,12 +97,18 @@ class RevocationStore:
             "value": {"S": request.value},
             "revoked_at": {"N": str(now)},
             "revoked_by": {"S": revoked_by},
-            "expires_at": {"N": str(request.expires_at)},
+            # The item lapses when its token stops passing: `exp` plus the authorizer's skew.
+            "expires_at": {"N": str(request.expires_at + self._settings.clock_skew_seconds)},
+            "token_expires_at": {"N": str(request.expires_at)},
         }
-        if request.kind == "sub":
+        if request.scheme is not None and issuer is not None:
             item["before"] = {"N": str(now)}
+            item["scheme"] = {"S": request.scheme}
+            item["issuer"] = {"S": issuer}
         self._call("put_item", TableName=self._table, Item=item)
-        return Revocation(request.kind, request.value, now, request.expires_at, revoked_by)
+        return Revocation(
+            request.kind, request.value, now, request.expires_at, revoked_by, request.scheme, issuer
+        )
 
     def active(self, page: Page) -> tuple[list[Revocation], str | None]:
         """Revocations not yet expired, a page at a time (opaque `nextToken`)."""
@@ -132,7 +146,7 @@ def new_client() -> Any:
 @cache
 def default_store() -> RevocationStore:
     """The store of this container, configured from the environment, created on first use."""
-    return RevocationStore(SecuritySettings.from_env(os.environ), new_client())
+    return RevocationStore(AuthorizerSettings.from_env(os.environ), new_client())
 
 
 def _revocation(item: Mapping[str, Any]) -> Revocation | None:
@@ -141,8 +155,10 @@ def _revocation(item: Mapping[str, Any]) -> Revocation | None:
             kind=item["target"]["S"],
             value=item["value"]["S"],
             revoked_at=int(item["revoked_at"]["N"]),
-            expires_at=int(item["expires_at"]["N"]),
+            expires_at=int(item.get("token_expires_at", item["expires_at"])["N"]),
             revoked_by=item["revoked_by"]["S"],
+            scheme=item.get("scheme", {}).get("S"),
+            issuer=item.get("issuer", {}).get("S"),
         )
     except (KeyError, TypeError, ValueError):
         return None

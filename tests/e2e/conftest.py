@@ -50,7 +50,9 @@ def free_port() -> int:
 class LocalRun:
     process: subprocess.Popen[bytes]
     state: dict[str, Any]
-    _clients: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = field(default_factory=dict)
+    _clients: dict[tuple[str, tuple[str, ...], int | None], tuple[str, str]] = field(
+        default_factory=dict
+    )
 
     @property
     def base(self) -> str:
@@ -81,14 +83,18 @@ class LocalRun:
             aws_secret_access_key="local",
         )
 
-    def client(self, *scopes: str, subject: str = "e2e-service") -> tuple[str, str]:
-        """A registered client allowed exactly `scopes` (one per subject and scope set), as
-        the admin API registers it: (client id, client secret)."""
-        key = (subject, tuple(scopes))
+    def client(
+        self, *scopes: str, subject: str = "e2e-service", lifetime: int | None = None
+    ) -> tuple[str, str]:
+        """A registered client allowed exactly `scopes` (one per subject, scope set and token
+        lifetime), as the admin API registers it: (client id, client secret)."""
+        key = (subject, tuple(scopes), lifetime)
         if key not in self._clients:
             digest = hashlib.sha256(repr(key).encode()).hexdigest()[:10]
             client_id = f"{subject}-{digest}"
-            record = ClientRecord(client_id, None, None, tuple(scopes)).with_new_secret()
+            record = ClientRecord(
+                client_id, None, None, tuple(scopes), token_lifetime_seconds=lifetime
+            ).with_new_secret()
             self.secrets_client().create_secret(
                 Name=client_secret_name(self.state["client_secret_prefix"], client_id),
                 SecretString=record.to_secret_string(),
@@ -96,10 +102,13 @@ class LocalRun:
             self._clients[key] = (client_id, str(record.client_secret))
         return self._clients[key]
 
-    def service_token(self, *scopes: str, subject: str = "e2e-service") -> str:
+    def service_token(
+        self, *scopes: str, subject: str = "e2e-service", lifetime: int | None = None
+    ) -> str:
         """A fresh internal token from the token endpoint (a new jti, so a new authorizer
-        cache entry), for a client allowed exactly `scopes`. Nobody holds the signing key."""
-        client_id, secret = self.client(*scopes, subject=subject)
+        cache entry), for a client allowed exactly `scopes`, living `lifetime` seconds (the
+        token service's default when None). Nobody holds the signing key."""
+        client_id, secret = self.client(*scopes, subject=subject, lifetime=lifetime)
         response = requests.post(
             self.state["token_endpoint"],
             auth=(client_id, secret),
@@ -177,7 +186,7 @@ def start_local_run(tmp: Path, extra: Sequence[str] = ()) -> LocalRun:
         "--env", "LOCKOUT_THRESHOLD=1000",
         # Expiry is exact, a rotated-away OAuth key is noticed within a second, and a revoked
         # API key at once (the deployed defaults are 60 s, 600 s and 60 s).
-        "--authorizer-env", "CLOCK_SKEW_SECONDS=0",
+        "--env", "CLOCK_SKEW_SECONDS=0",
         "--authorizer-env", "JWKS_CACHE_SECONDS=1",
         "--authorizer-env", "POWERTOOLS_PARAMETERS_MAX_AGE=0",
         *extra,

@@ -3,6 +3,8 @@ route of the same authorizer, so the policy must be right for all of them."""
 
 from __future__ import annotations
 
+import time
+
 from shared.scopes import READ, TRIGGER
 from tests.e2e.conftest import LocalRun
 
@@ -52,3 +54,22 @@ def test_caches_are_per_authorizer(local_run: LocalRun) -> None:
     after = local_run.stats()["authorizer_invocations_by_authorizer"]
     assert after["ApiKeyAuthorizer"] == before["ApiKeyAuthorizer"]
     assert after["BearerAuthorizer"] == before["BearerAuthorizer"] + 1
+
+
+def test_a_token_that_expires_under_a_cached_policy_is_refused_by_the_handler(
+    local_run: LocalRun,
+) -> None:
+    """API Gateway reuses the cached policy for `ReauthorizeEvery` (300 s): without the
+    handlers' own check, a 5-second token still got 200 seventy seconds later."""
+    token = local_run.service_token(READ, lifetime=2)
+    before = local_run.invocations()
+    assert local_run.call("GET", "/api/automate", token).status_code == 200
+    time.sleep(3)
+
+    expired = local_run.call("GET", "/api/automate", token)
+    listed = local_run.call("GET", "/api/workflows/demo/runs", token)
+
+    assert local_run.invocations() == before + 1  # the cached policy still allowed both
+    assert (expired.status_code, listed.status_code) == (401, 401)
+    assert expired.json()["error"] == "unauthorized"
+    assert expired.headers["WWW-Authenticate"].startswith("Bearer ")

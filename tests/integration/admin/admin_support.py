@@ -16,6 +16,7 @@ ADMIN_CONTEXT = {
     "principal": "ops-admin",
     "scheme": "jwt",
     "scopes": "workflow:admin",
+    "expires_at": "4102444800",  # 2100: a token that stays valid for the whole test
 }
 
 

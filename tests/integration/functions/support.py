@@ -123,6 +123,8 @@ def api_event(
             "scheme": scheme,
             "scopes": scopes,
             "integrationLatency": 12,
+            # API Gateway hands the authorizer's numbers on as strings; tokens expire.
+            **({"expires_at": str(int(time.time()) + 3600)} if scheme != "api_key" else {}),
             **(context or {}),
         },
     )

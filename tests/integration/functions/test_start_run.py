@@ -354,3 +354,15 @@ def test_audit_lines_survive_a_quiet_log_level(
     assert response["statusCode"] == 202
     (audit,) = [line for line in log_lines() if line["message"] == "audit"]
     assert (audit["action"], audit["request_id"]) == ("run.started", "req-quiet")
+
+
+def test_client_chosen_field_names_are_logged_bounded(
+    engine: Engine, invoke: Invoke, log_lines: LogLines
+) -> None:
+    """Five unknown fields of 150 KB each once made one 800 KB log line."""
+    body = {f"{letter}" * 150_000: 1 for letter in "abcde"}
+    response = start(invoke, payload=body)
+
+    assert response["statusCode"] == 400
+    (refused,) = [line for line in log_lines() if line["message"] == "request refused"]
+    assert len(json.dumps(refused)) < 2_000

@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from shared.revocations import InvalidRevocationError, default_store, parse_request
 from shared.security_table import (
     api_key_revocation_bound_seconds,
+    revoked_subject_key,
     token_revocation_bound_seconds,
 )
-from shared.settings import SecuritySettings
+from shared.settings import AuthorizerSettings, SecuritySettings
 from tests.integration.functions.support import FakeLambdaContext, api_event, body_of
 from tests.unit.template.conftest import load_template
 
@@ -82,10 +83,11 @@ def test_revoke_a_jti_until_its_expiry_and_list_it(table: Any) -> None:
 
 def test_revoke_every_token_of_a_subject(table: Any) -> None:
     before = int(time.time())
-    created = body_of(post({"sub": "svc-payments"}))
+    created = body_of(post({"sub": "svc-payments", "scheme": "jwt"}))
     assert created["sub"] == "svc-payments"
     assert created["issuedBefore"] >= before
-    item = table.get_item(TableName=TABLE, Key={"pk": {"S": "revoked#sub#svc-payments"}})["Item"]
+    key = revoked_subject_key("jwt", "", "svc-payments")
+    item = table.get_item(TableName=TABLE, Key={"pk": {"S": key}})["Item"]
     assert int(item["before"]["N"]) == created["issuedBefore"]
 
 
@@ -123,6 +125,8 @@ def test_listing_pages_with_an_opaque_token(table: Any) -> None:
         {"jti": "a", "expiresAt": 1}, {"jti": "a", "expiresAt": "soon"},
         {"jti": "a", "expiresAt": True},
         {"sub": "a", "expiresAt": 99999999999}, {"sub": "x" * 300}, {"jti": "a", "extra": 1},
+        {"sub": "a"}, {"sub": "a", "scheme": "api_key"}, {"sub": "a", "scheme": "JWT"},
+        {"sub": "a", "scheme": "jwt", "expiresAt": 1},
         "not json",
     ],
 )  # fmt: skip
@@ -150,7 +154,7 @@ def test_bad_list_queries_are_400(table: Any, query: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("scopes", ["workflow:read workflow:trigger", "workflow:admin:x", ""])
 def test_only_admins_revoke(table: Any, scopes: str) -> None:
-    assert post({"sub": "x"}, scopes=scopes)["statusCode"] == 403
+    assert post({"sub": "x", "scheme": "jwt"}, scopes=scopes)["statusCode"] == 403
     assert (
         invoke("list_revocations", api_event("GET", REVOCATIONS, scopes=scopes))["statusCode"]
         == 403
@@ -170,14 +174,14 @@ def test_revocation_bound_comes_from_the_configuration() -> None:
     assert api_key_revocation_bound_seconds(ttl, secret_cache) == 360
 
 
-SETTINGS = SecuritySettings(table_name=TABLE)
+SETTINGS = AuthorizerSettings(security=SecuritySettings(table_name=TABLE))
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(
     body=st.dictionaries(
-        st.sampled_from(["jti", "sub", "expiresAt", "x"]),
-        st.none() | st.booleans() | st.integers() | st.text(max_size=300),
+        st.sampled_from(["jti", "sub", "scheme", "expiresAt", "x"]),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=300) | st.just("jwt"),
         max_size=4,
     )
 )
@@ -188,7 +192,8 @@ def test_any_request_is_parsed_or_refused_cleanly(body: dict[str, Any]) -> None:
     except InvalidRevocationError:
         return
     assert request.kind in ("jti", "sub")
-    assert now < request.expires_at <= now + SETTINGS.revocation_max_seconds
+    assert now - SETTINGS.clock_skew_seconds < request.expires_at
+    assert request.expires_at <= now + SETTINGS.longest_token_lifetime_seconds
     assert 1 <= len(request.value) <= 256
     assert " " not in request.value
 
@@ -200,3 +205,38 @@ def test_a_limit_that_is_not_ascii_digits_is_400(table: Any, limit: str) -> None
     response = invoke("list_revocations", event)
     assert response["statusCode"] == 400
     assert body_of(response)["error"] == "invalid_limit"
+
+
+def test_a_revocation_beyond_the_longest_token_lifetime_is_refused_not_shortened(
+    table: Any,
+) -> None:
+    """A 30-day `expiresAt` once answered 201 and was stored for 24 h, after which the revoked
+    token passed again. No token the authorizer accepts lives that long: the request is a 400."""
+    response = post({"jti": "tok-30d", "expiresAt": int(time.time()) + 30 * 86400})
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"] == "invalid_revocation"
+    assert not table.scan(TableName=TABLE)["Items"]
+
+
+def test_a_jti_revocation_outlives_its_token_by_the_skew(table: Any) -> None:
+    """The authorizer accepts a token until `exp` plus the skew: so long the item must last."""
+    expires = int(time.time()) + 600
+    post({"jti": "tok-skew", "expiresAt": expires})
+    (item,) = table.scan(TableName=TABLE)["Items"]
+    assert int(item["expires_at"]["N"]) == expires + 60
+
+
+@pytest.mark.parametrize("scheme", ["jwt", "oauth"])
+def test_a_subject_revocation_names_its_scheme_and_issuer(
+    table: Any, monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    monkeypatch.setenv("JWT_ISSUER", "https://tokens.example")
+    monkeypatch.setenv("OAUTH_ISSUER", "https://idp.example/")
+    monkeypatch.setenv("OAUTH_AUDIENCE", "workflow-api")
+    default_store.cache_clear()
+    created = body_of(post({"sub": "x", "scheme": scheme}))
+    issuer = "https://idp.example/" if scheme == "oauth" else "https://tokens.example"
+    assert (created["scheme"], created["iss"]) == (scheme, issuer)
+    (item,) = table.scan(TableName=TABLE)["Items"]
+    assert item["pk"]["S"] == revoked_subject_key(scheme, issuer, "x")
+    default_store.cache_clear()

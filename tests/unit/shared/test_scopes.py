@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared import ADMIN, READ, TRIGGER, Grants, ScopeClaimError, is_valid_scope, parse_scope_claims
 
@@ -32,7 +36,6 @@ def test_parse_scope_claims(scope: object, scp: object, expected: tuple[str, ...
         (None, ["workflow:read", 1]),
         (None, [["workflow:read"]]),
         (None, {"workflow:read": True}),
-        (" ".join(f"s{i}" for i in range(100)), None),
     ],
 )
 def test_parse_scope_claims_refuses_wrong_types(scope: object, scp: object) -> None:
@@ -90,3 +93,50 @@ def test_unqualified_scope_absorbs_narrowed() -> None:
 )  # fmt: skip
 def test_is_valid_scope(scope: str, valid: bool) -> None:
     assert is_valid_scope(scope) is valid
+
+
+def test_no_token_is_refused_for_its_number_of_scopes() -> None:
+    """The token's 8 KiB cap bounds its scopes; a service entitled to 150 workflows is served."""
+    many = " ".join(f"workflow:read:wf-{i}" for i in range(150))
+    assert len(parse_scope_claims(many)) == 150
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "workflow:read\u3000workflow:admin",  # ideographic space
+        "workflow:read\u00a0workflow:admin",  # no-break space
+        "workflow:read\tworkflow:admin",
+        "workflow:read\nworkflow:admin",
+        "workflow:read\rworkflow:admin",
+        "workflow:read\x0bworkflow:admin",
+        "workflow:read\u2028workflow:admin",
+        'workflow:read "workflow:admin"',
+        "workflow:read\\ workflow:admin",
+        "workflow:réad",
+    ],
+)
+@pytest.mark.parametrize("where", ["scope", "scp", "scp-list"])
+def test_a_claim_outside_the_scope_grammar_is_malformed(claim: str, where: str) -> None:
+    """RFC 6749 section 3.3: tokens of printable ASCII, separated by U+0020 only. Any other
+    character makes the claim malformed; it is never split some other way."""
+    args: dict[str, object] = {
+        "scope": {"scope": claim},
+        "scp": {"scp": claim},
+        "scp-list": {"scp": ["workflow:read", claim]},
+    }[where]
+    with pytest.raises(ScopeClaimError):
+        parse_scope_claims(**args)
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")))
+@given(st.text(max_size=200))
+def test_never_more_scopes_than_space_separated_ascii_tokens(claim: str) -> None:
+    try:
+        parsed = parse_scope_claims(claim)
+    except ScopeClaimError:
+        return
+    ascii_tokens = [t for t in claim.split(" ") if t and t.isascii() and t.isprintable()]
+    assert len(parsed) <= len(ascii_tokens)
+    assert all(token in ascii_tokens for token in parsed)
+    assert ADMIN not in parsed or ADMIN in ascii_tokens

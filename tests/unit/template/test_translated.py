@@ -13,11 +13,19 @@ from tests.helpers import ROOT
 
 Statement = dict[str, Any]
 
+#: The API key secrets' name prefix: the parameter, or by default one of this stack's own.
+API_KEY_PREFIX = {
+    "Fn::If": [
+        "HasApiKeySecretPrefix",
+        {"Ref": "ApiKeySecretPrefix"},
+        {"Fn::Sub": "${AWS::StackName}/api-keys/"},
+    ]
+}
 SECRET_PREFIX_ARN = {
-    "Fn::Sub": (
-        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
-        ":secret:${ApiKeySecretPrefix}*"
-    )
+    "Fn::Sub": [
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Prefix}*",
+        {"Prefix": API_KEY_PREFIX},
+    ]
 }
 CLIENT_PREFIX = {
     "Fn::If": [
@@ -309,7 +317,7 @@ class TestFunctions:
         assert "POWERTOOLS_LOGGER_LOG_EVENT" not in env
         assert env["POWERTOOLS_PARAMETERS_MAX_AGE"] == "60"
         assert env["JWT_SECRET_ID"] == {"Ref": "SigningSecret"}
-        assert env["API_KEY_SECRET_PREFIX"] == {"Ref": "ApiKeySecretPrefix"}
+        assert env["API_KEY_SECRET_PREFIX"] == API_KEY_PREFIX
         for name in ("JWT_ISSUER", "JWT_AUDIENCE", "OAUTH_ISSUER", "OAUTH_AUDIENCE"):
             assert name in env
 
@@ -487,3 +495,35 @@ class TestAlarms:
             "Fn::Sub": "rate(${SigningKeyRotationDays} days)"
         }
         assert translated["Parameters"]["SigningKeyRotationDays"]["Default"] == 30
+
+
+def test_two_stacks_never_share_api_keys_by_default() -> None:
+    """The default API key prefix is the stack's own: staging and production in one account
+    neither accept nor administer each other's keys. An explicit prefix still wins."""
+    from local.cfn import Resolver, load_template  # noqa: PLC0415
+
+    template = load_template(ROOT / "template.yaml")
+    readers = [
+        name
+        for name, resource in template["Resources"].items()
+        if "API_KEY_SECRET_PREFIX"
+        in (resource.get("Properties", {}).get("Environment", {}).get("Variables", {}))
+    ]
+    assert len(readers) >= 5  # the authorizer, rotation and the three admin functions
+
+    def prefixes(**kwargs: Any) -> set[str]:
+        resolver = Resolver(template, **kwargs)
+        return {
+            resolver.resolve(
+                template["Resources"][name]["Properties"]["Environment"]["Variables"][
+                    "API_KEY_SECRET_PREFIX"
+                ]
+            )
+            for name in readers
+        }
+
+    assert prefixes(stack_name="wf-staging") == {"wf-staging/api-keys/"}
+    assert prefixes(stack_name="wf-prod") == {"wf-prod/api-keys/"}
+    assert prefixes(stack_name="wf-prod", parameters={"ApiKeySecretPrefix": "shared/keys/"}) == {
+        "shared/keys/"
+    }
