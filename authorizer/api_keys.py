@@ -13,16 +13,19 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from authorizer.errors import CredentialError, DependencyError
-from authorizer.secret_store import CURRENT, PREVIOUS, SecretStore, SecretVersion
+from authorizer.identity import Context, Identity
+from authorizer.secret_store import SecretStore, SecretVersion
+from shared.routes import Scheme
 from shared.secret_formats import (
+    AWSCURRENT,
+    AWSPREVIOUS,
     ApiKeyRecord,
     SecretFormatError,
     api_key_secret_name,
-    parse_api_key,
 )
 from shared.settings import AuthorizerSettings
 
@@ -39,12 +42,11 @@ def match_api_key(presented: str, record: ApiKeyRecord) -> bool:
     return same and not record.revoked
 
 
-@dataclass(frozen=True, slots=True)
-class VerifiedApiKey:
+class ApiKey(NamedTuple):
+    """An API key as presented: well formed (`wfk_<keyId>_<secret>`), not verified yet."""
+
+    value: str
     key_id: str
-    record: ApiKeyRecord
-    previous: bool
-    """True when the caller used the rotated-out value inside its grace window."""
 
 
 class NegativeCache:
@@ -96,6 +98,9 @@ class Cooldown:
 
 
 class ApiKeyVerifier:
+    """The `api_key` scheme's verifier: the key's AWSCURRENT secret, or its AWSPREVIOUS within
+    the grace window."""
+
     def __init__(
         self,
         settings: AuthorizerSettings,
@@ -113,41 +118,36 @@ class ApiKeyVerifier:
         )
         self._forced_refreshes = Cooldown(FORCED_REFRESH_SECONDS, NEGATIVE_CACHE_SIZE)
 
-    @staticmethod
-    def key_id_of(presented: str) -> str:
-        """The key id of a well-formed key; a malformed one is refused before any network call."""
-        key_id = parse_api_key(presented)
-        if key_id is None:
-            raise CredentialError("malformed")
-        return key_id
-
-    def verify(self, presented: str, key_id: str) -> VerifiedApiKey:
-        """Verify `presented`, whose id `key_id_of` has already read (the caller audits it and
-        checks the lockout with it first)."""
+    def verify(self, key: ApiKey, /) -> Identity:
+        """The identity a stored key grants: its principal and scopes, always from AWSCURRENT."""
+        presented, key_id = key
         if key_id in self.negative:
             raise CredentialError("unknown_key")
         name = api_key_secret_name(self._settings.api_key_secret_prefix, key_id)
         try:
-            return self._verify(presented, key_id, name, refresh=False)
+            record = self._verify(presented, key_id, name, refresh=False)
         except CredentialError as error:
             # A value matching neither cached version may be the one a rotation just made
             # current: re-read once, at most once per FORCED_REFRESH_SECONDS per key, so that
             # no caller is refused right after a rotation and guessing costs bounded reads.
             if error.reason != "bad_key" or not self._forced_refreshes.allow(key_id):
                 raise
-            return self._verify(presented, key_id, name, refresh=True)
+            record = self._verify(presented, key_id, name, refresh=True)
+        context: Context = {"key_id": key_id}
+        return Identity(Scheme.API_KEY, record.principal, record.scopes, context)
 
-    def _verify(self, presented: str, key_id: str, name: str, *, refresh: bool) -> VerifiedApiKey:
-        current_version = self._store.get(name, CURRENT, refresh=refresh)
+    def _verify(self, presented: str, key_id: str, name: str, *, refresh: bool) -> ApiKeyRecord:
+        current_version = self._store.get(name, AWSCURRENT, refresh=refresh)
         if current_version is None:
             self.negative.add(key_id)
             raise CredentialError("unknown_key")
         current = _record(current_version, key_id)
         if current.revoked:
-            raise CredentialError("revoked")  # also revokes AWSPREVIOUS (SPEC)
+            # Revoking a key revokes its rotated-out value too: AWSPREVIOUS is never consulted.
+            raise CredentialError("revoked")
         if match_api_key(presented, current):
-            return VerifiedApiKey(key_id, current, previous=False)
-        previous_version = self._store.get(name, PREVIOUS, refresh=refresh)
+            return current
+        previous_version = self._store.get(name, AWSPREVIOUS, refresh=refresh)
         if previous_version is None:
             raise CredentialError("bad_key")
         previous = _record(previous_version, key_id)
@@ -156,7 +156,7 @@ class ApiKeyVerifier:
         if not self._within_grace(current_version):
             raise CredentialError("stale_key")
         # The principal and scopes come from AWSCURRENT: a rotation never widens the old value.
-        return VerifiedApiKey(key_id, current, previous=True)
+        return current
 
     def _within_grace(self, current: SecretVersion) -> bool:
         if current.created is None:

@@ -1,4 +1,4 @@
-"""One structured audit line and one EMF metric blob per authorizer decision (SPEC section 5).
+"""One structured audit line and one EMF metric blob per authorizer decision, whatever its outcome.
 
 Fields are filled in as the decision is made, so that a refusal halfway still says what was
 known (scheme, kid, key id). Nothing here ever holds a token or a key: only a fingerprint.
@@ -23,7 +23,9 @@ METRIC_FOR: dict[Decision, str] = {
     "unauthorized": "AuthorizerUnauthorized",
     "error": "AuthorizerError",
 }
-#: A rotated-out API key used after its grace window (SPEC section 5, alarmed in the template).
+#: A rotated-out API key used after its grace window: a caller that missed a rotation, or a
+#: leaked old value (its audit reason, `stale_key`, is alarmed: template.yaml
+#: `StaleKeyUseAlarm`).
 STALE_KEY_METRIC = "StaleKeyUse"
 #: An IP or a credential id crossed the failure threshold and is locked out.
 LOCKOUT_METRIC = "Lockout"

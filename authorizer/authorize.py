@@ -1,31 +1,28 @@
-"""The decision: read the request, verify its credential by the route's scheme, build the
-policy, audit it. Plain code with injectable dependencies; `app.py` only wires it to Lambda."""
+"""The decision: read the request, verify its credential with the verifier the scheme registry
+selects, check what the security table says, build the policy, audit it. Plain code with
+injectable dependencies; `app.py` only wires it to Lambda."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from authorizer.api_keys import ApiKeyVerifier
 from authorizer.audit import AuditRecord, audit_lockout, audit_new_source
 from authorizer.errors import UNAUTHORIZED, UNAVAILABLE, CredentialError, DependencyError
 from authorizer.guard import Guard, Precheck, Subject
-from authorizer.policy import build_policy, covers
-from authorizer.request import AuthRequest, bearer_token, read_request
+from authorizer.identity import MAX_PRINCIPAL_LENGTH, Context, Identity
+from authorizer.policy import build_policy, grants_of, permits
+from authorizer.request import AuthRequest, read_request
+from authorizer.schemes import SCHEMES, Registry
 from authorizer.secret_store import SecretStore
 from shared.observability import logger
-from shared.routes import AuthorizerName, Scheme
-from shared.scopes import ScopeClaimError, parse_scope_claims
+from shared.routes import Scheme
 from shared.settings import AuthorizerSettings, ConfigurationError
 
 if TYPE_CHECKING:  # the bearer path's modules import PyJWT; load them only when needed
     from authorizer.jwks import JwksCache
-    from authorizer.oauth import OAuthTokenVerifier
-    from authorizer.service_tokens import ServiceTokenVerifier
-
-MAX_PRINCIPAL_LENGTH = 256
-Context = dict[str, str | int | bool]
 
 
 class Authorizer:
@@ -37,12 +34,15 @@ class Authorizer:
         store: SecretStore | None = None,
         jwks: JwksCache | None = None,
         guard: Guard | None = None,
+        registry: Registry = SCHEMES,
     ) -> None:
         self.settings = settings
         self.store = SecretStore(settings.secret_cache_seconds) if store is None else store
         self._jwks = jwks
-        self.api_keys = ApiKeyVerifier(settings, self.store)
         self.guard = Guard(settings.security) if guard is None else guard
+        self.registry = registry
+        #: One verifier per scheme, each built when its scheme is first presented.
+        self.verifiers = registry.verifiers(self)
 
     @cached_property
     def jwks(self) -> JwksCache:
@@ -50,17 +50,14 @@ class Authorizer:
 
         return JwksCache(self.settings) if self._jwks is None else self._jwks
 
-    @cached_property
-    def service_tokens(self) -> ServiceTokenVerifier:
-        from authorizer.service_tokens import ServiceTokenVerifier  # noqa: PLC0415
+    @property
+    def api_keys(self) -> ApiKeyVerifier:
+        """The `api_key` scheme's verifier (its negative cache is a flood test's subject)."""
+        return cast(ApiKeyVerifier, self.verifiers[Scheme.API_KEY])
 
-        return ServiceTokenVerifier(self.settings, self.store)
-
-    @cached_property
-    def oauth_tokens(self) -> OAuthTokenVerifier:
-        from authorizer.oauth import OAuthTokenVerifier  # noqa: PLC0415
-
-        return OAuthTokenVerifier(self.settings, self.jwks)
+    @api_keys.setter
+    def api_keys(self, verifier: ApiKeyVerifier) -> None:
+        self.verifiers.replace(Scheme.API_KEY, verifier)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """The Lambda contract: a policy, `Exception("Unauthorized")`, or another error."""
@@ -68,7 +65,7 @@ class Authorizer:
         try:
             request = read_request(event)
             audit.note_request(request)
-            policy = self.decide(request, audit)
+            policy, allowed = self.decide(request, audit)
         except CredentialError as error:
             if error.reason != "rate_limited":
                 self._record_failure(audit)
@@ -86,77 +83,35 @@ class Authorizer:
             logger.error("authorizer internal error", error_type=type(error).__name__)
             audit.emit("error", "internal")
             raise RuntimeError(UNAVAILABLE) from None
-        invoked = request.arn.resource(request.arn.method, request.arn.path.lstrip("/"))
-        allowed = covers(policy, invoked)
         audit.emit("allow" if allowed else "deny", "ok" if allowed else "not_permitted")
         return policy
 
-    def decide(self, request: AuthRequest, audit: AuditRecord) -> dict[str, Any]:
+    def decide(self, request: AuthRequest, audit: AuditRecord) -> tuple[dict[str, Any], bool]:
+        """The policy, and whether it lets the caller call the invoked route.
+
+        Fixed order: parse the credential (no network) → one read of the security table, where
+        a locked-out IP or credential stops → select the scheme → verify → revocation and
+        new-source checks → policy. Each step audits what it learnt before the next can fail.
+        """
         if request.credential is None:
             raise CredentialError("missing_credential")
-        if request.route.authorizer is AuthorizerName.API_KEY:
-            return self._api_key(request, request.credential, audit)
-        return self._bearer(request, request.credential, audit)
-
-    def _api_key(self, request: AuthRequest, presented: str, audit: AuditRecord) -> dict[str, Any]:
-        audit.scheme = Scheme.API_KEY
-        key_id = self.api_keys.key_id_of(presented)
-        audit.key_id = key_id  # the id is not secret: audit it
-        who = Subject(request.source_ip, credential_id=f"api_key:{key_id}", key_id=key_id)
-        audit.subject = who
+        registry = self.registry
+        sole = registry.sole_scheme(request.route.authorizer)
+        if sole is not None:
+            audit.scheme = sole  # known from the header alone: audited even if malformed
+        presentation, presented = registry.read(request, request.credential)
+        audit.kid, audit.key_id = presented.kid, presented.key_id
+        audit.subject = who = presented.subject
         precheck = self._precheck(who)
-        verified = self.api_keys.verify(presented, key_id)
-        record = verified.record
-        audit.principal = record.principal
+        audit.scheme = scheme = registry.select(presentation, presented, self.settings)
+        identity = self.verifiers[scheme].verify(presented.credential)
+        audit.principal = identity.principal[:MAX_PRINCIPAL_LENGTH]
+        if identity.revocable:
+            self._check_revocation(precheck, identity)
         if precheck.available and not precheck.source_seen:
             audit_new_source(audit)
             self.guard.remember_source(who)
-        context: Context = {"key_id": key_id}
-        return self._policy(request, Scheme.API_KEY, record.principal, record.scopes, context)
-
-    def _bearer(self, request: AuthRequest, header: str, audit: AuditRecord) -> dict[str, Any]:
-        from authorizer.jose import SERVICE_ALGORITHMS, parse_unverified  # noqa: PLC0415
-        from authorizer.oauth import oauth_client_id, oauth_principal  # noqa: PLC0415
-
-        token = parse_unverified(bearer_token(header))
-        audit.kid = token.kid
-        claimed = _claimed_principal(token.payload)
-        jti = token.payload.get("jti")
-        who = Subject(
-            request.source_ip,
-            credential_id=f"token:{claimed}" if claimed else None,
-            jti=jti if isinstance(jti, str) and jti else None,
-            subject=claimed,
-        )
-        audit.subject = who
-        precheck = self._precheck(who)
-        issuer = token.payload.get("iss")
-        context: Context = {}
-        # The (unverified) issuer picks the path; each path has its own algorithm allow-list
-        # and key source, so an HS256 token claiming the OAuth issuer can never be accepted.
-        if self.settings.oauth_issuer and issuer == self.settings.oauth_issuer:
-            audit.scheme = scheme = Scheme.OAUTH
-            claims = self.oauth_tokens.verify(token)
-            principal = oauth_principal(claims)
-            client_id = oauth_client_id(claims)
-            if client_id:
-                context["client_id"] = client_id[:MAX_PRINCIPAL_LENGTH]
-        elif token.alg in SERVICE_ALGORITHMS:
-            audit.scheme = scheme = Scheme.JWT
-            claims = self.service_tokens.verify(token)
-            principal = claims["sub"]
-        else:
-            raise CredentialError("bad_algorithm")
-        audit.principal = principal[:MAX_PRINCIPAL_LENGTH]
-        self._check_revocation(precheck, claims)
-        try:
-            scopes = parse_scope_claims(claims.get("scope"), claims.get("scp"))
-        except ScopeClaimError:
-            raise CredentialError("malformed") from None
-        if who.jti:
-            context["token_id"] = who.jti[:MAX_PRINCIPAL_LENGTH]
-        context["expires_at"] = int(claims["exp"])
-        return self._policy(request, scheme, principal, scopes, context)
+        return self._policy(request, identity)
 
     def _precheck(self, who: Subject) -> Precheck:
         """One read of the security table; a locked IP or credential stops here, unverified."""
@@ -167,7 +122,7 @@ class Authorizer:
             raise CredentialError("rate_limited")
         return precheck
 
-    def _check_revocation(self, precheck: Precheck, claims: Mapping[str, Any]) -> None:
+    def _check_revocation(self, precheck: Precheck, identity: Identity) -> None:
         if not self.guard.enabled:
             return
         precheck.require_available()  # revocation fails closed, see guard.py
@@ -175,9 +130,9 @@ class Authorizer:
             raise CredentialError("revoked")
         before = precheck.subject_revoked_before
         if before is not None:
-            issued = claims.get("iat")
+            issued = identity.issued_at
             # A token without `iat` cannot prove it was issued after the revocation.
-            if not isinstance(issued, int | float) or issued <= before:
+            if issued is None or issued <= before:
                 raise CredentialError("revoked")
 
     def _record_failure(self, audit: AuditRecord) -> None:
@@ -187,31 +142,19 @@ class Authorizer:
         if self.guard.record_failure(who):
             audit_lockout(audit)
 
-    def _policy(
-        self,
-        request: AuthRequest,
-        scheme: Scheme,
-        principal: str,
-        scopes: tuple[str, ...],
-        extra: Context,
-    ) -> dict[str, Any]:
+    def _policy(self, request: AuthRequest, identity: Identity) -> tuple[dict[str, Any], bool]:
+        """The cache-correct policy (every route of the authorizer the caller may call), and
+        the verdict for the invoked route, from the same route rules."""
+        principal, scheme, scopes = identity.principal, identity.scheme, identity.scopes
         if len(principal) > MAX_PRINCIPAL_LENGTH:
             raise CredentialError("malformed")
         context: Context = {
             "principal": principal,
             "scheme": scheme.value,
             "scopes": " ".join(scopes),
-            **extra,
+            **identity.context,
         }
-        return build_policy(
-            principal, request.arn, request.route.authorizer, scheme, scopes, context
-        )
-
-
-def _claimed_principal(payload: Mapping[str, Any]) -> str | None:
-    """Who the token says it is, before verification: only to key lookups, never to decide."""
-    for name in ("sub", "client_id", "azp"):
-        value = payload.get(name)
-        if isinstance(value, str) and value:
-            return value[:MAX_PRINCIPAL_LENGTH]
-    return None
+        route = request.route
+        policy = build_policy(principal, request.arn, route.authorizer, scheme, scopes, context)
+        allowed = permits(route, scheme, grants_of(scopes), request.path_params)
+        return policy, allowed

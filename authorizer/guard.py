@@ -1,6 +1,6 @@
 """Brute-force lockout, token revocation and new-source detection, backed by the security table.
 
-Budget (issue #6): one DynamoDB round trip per verified request, a `BatchGetItem` of every item
+Budget: one DynamoDB round trip per verified request, a `BatchGetItem` of every item
 the decision needs (the two failure counters, the token's revocation items or the key's
 seen-source item), made before any verification work. Failures add counter writes; a key's
 first use from a new IP adds one write. Requests answered from API Gateway's authorizer cache
@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from authorizer.errors import DependencyError
 from shared.observability import logger
@@ -33,14 +33,25 @@ from shared.settings import SecuritySettings
 
 #: Reported by a precheck that could not read the table.
 UNAVAILABLE_METRIC = "SecurityTableUnavailable"
+#: Seconds per attempt, and botocore's `max_attempts` (retries after the first call): the
+#: table is read on every uncached request, so a slow table must cost little before the
+#: lockout fails open.
+CONNECT_TIMEOUT = 1.0
+READ_TIMEOUT = 1.0
+MAX_RETRIES = 2
 
 
 def default_dynamodb_client() -> Any:
-    import boto3  # noqa: PLC0415 - deferred like the Secrets Manager client
-    from botocore.config import Config  # noqa: PLC0415
+    """A DynamoDB client from the AWS boundary (`shared.aws`), imported and built on first use
+    like the Secrets Manager client."""
+    from shared import aws  # noqa: PLC0415
 
-    config = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2})
-    return boto3.client("dynamodb", config=config)
+    return aws.client(
+        "dynamodb",
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        max_retries=MAX_RETRIES,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +70,9 @@ class Precheck:
             raise DependencyError("security_table_unavailable")
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """The unverified identifiers of a credential the guard looks up."""
+class Subject(NamedTuple):
+    """The unverified identifiers of a credential the guard looks up. (A named tuple: one is
+    built on every call, in less than half a frozen dataclass's time.)"""
 
     source_ip: str
     credential_id: str | None = None

@@ -2,7 +2,7 @@
 
 PyJWT does the verifying. What it lacks, done here: a size cap before decoding, strict
 base64url segments (Python's decoder silently skips foreign characters), `crit` refusal, and
-reading the unverified issuer that decides which verification path a token takes.
+the unverified header and payload the registry (`schemes.py`) selects a verifier by.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ MAX_TOKEN_LENGTH = 8192
 
 #: Internal service tokens: HS256 only.
 SERVICE_ALGORITHMS: tuple[str, ...] = ("HS256",)
-#: External OAuth access tokens: asymmetric algorithms only (SPEC section 3).
+#: External OAuth access tokens: asymmetric algorithms only, so that a published public key
+#: can never serve as an HMAC secret (RFC 8725 section 3.1: one algorithm per key).
 OAUTH_ALGORITHMS: tuple[str, ...] = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 )  # fmt: skip

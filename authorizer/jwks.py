@@ -1,11 +1,11 @@
 """The OAuth provider's key set, fetched and cached the way an authorizer needs it.
 
-Replaces PyJWT's `PyJWKClient` (issues #929, #1051, #1162): that client waits 30 s by default,
-refetches on every unknown kid with no cooldown, and may drop its keys when a fetch fails. Here:
-discovery (OIDC, then RFC 8414), a freshness window, at most one unknown-kid refetch per
-cooldown, last-good keys kept when the provider is down (stale-if-error), a 2 s timeout, a
-150 KB body cap, a bounded key count, and one fetch at a time (concurrent callers share it).
-Key parsing is PyJWT's (`PyJWK`).
+Replaces PyJWT's `PyJWKClient` (PyJWT issues #929, #1051, #1162): that client waits 30 s by
+default, refetches on every unknown kid with no cooldown, and may drop its keys when a fetch
+fails. Here: discovery (OIDC, then RFC 8414), a freshness window, at most one unknown-kid
+refetch per cooldown, last-good keys kept when the provider is down (stale-if-error), a 2 s
+timeout, a 150 KB body cap, a bounded key count, and one fetch at a time (concurrent callers
+share it). Key parsing is PyJWT's (`PyJWK`).
 """
 
 from __future__ import annotations

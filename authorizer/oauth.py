@@ -12,8 +12,17 @@ from typing import Any
 import jwt
 
 from authorizer.errors import CredentialError
+from authorizer.identity import (
+    CLIENT_ID_CLAIMS,
+    MAX_PRINCIPAL_LENGTH,
+    Context,
+    Identity,
+    principal_of,
+    token_identity,
+)
 from authorizer.jose import OAUTH_ALGORITHMS, UnverifiedToken, reason_for
 from authorizer.jwks import JwksCache, PublicKey
+from shared.routes import Scheme
 from shared.settings import AuthorizerSettings
 
 #: Accepted `typ` header values, compared case-insensitively (RFC 9068 section 2.1).
@@ -42,11 +51,26 @@ def key_fits(key: PublicKey, alg: str) -> bool:
 
 
 class OAuthTokenVerifier:
+    """The `oauth` scheme's verifier: the provider's key set, asymmetric algorithms only."""
+
     def __init__(self, settings: AuthorizerSettings, jwks: JwksCache) -> None:
         self._settings = settings
         self._jwks = jwks
 
-    def verify(self, token: UnverifiedToken) -> dict[str, Any]:
+    def verify(self, token: UnverifiedToken, /) -> Identity:
+        """The token's identity: `sub`, else `client_id`, else `azp`; the client in the
+        context; scopes from `scope` and `scp`."""
+        claims = self._claims(token)
+        principal = principal_of(claims)
+        if principal is None:
+            raise CredentialError("missing_claim")
+        context: Context = {}
+        client_id = principal_of(claims, CLIENT_ID_CLAIMS)
+        if client_id:
+            context["client_id"] = client_id[:MAX_PRINCIPAL_LENGTH]
+        return token_identity(Scheme.OAUTH, principal, claims, context)
+
+    def _claims(self, token: UnverifiedToken) -> dict[str, Any]:
         alg, kid = token.alg, token.kid
         if alg not in OAUTH_ALGORITHMS:
             raise CredentialError("bad_algorithm")
@@ -71,20 +95,3 @@ class OAuthTokenVerifier:
         except jwt.PyJWTError as error:
             raise CredentialError(reason_for(error)) from None
         return claims
-
-
-def oauth_principal(claims: dict[str, Any]) -> str:
-    """`sub`, else `client_id`, else `azp` (SPEC, Precise rules)."""
-    for name in ("sub", "client_id", "azp"):
-        value = claims.get(name)
-        if isinstance(value, str) and value:
-            return value
-    raise CredentialError("missing_claim")
-
-
-def oauth_client_id(claims: dict[str, Any]) -> str | None:
-    for name in ("client_id", "azp"):
-        value = claims.get(name)
-        if isinstance(value, str) and value:
-            return value
-    return None

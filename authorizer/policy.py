@@ -7,8 +7,7 @@ that the caller may call and no other, never just the route being called.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -22,19 +21,39 @@ ACTION = "execute-api:Invoke"
 
 def route_resources(route: Route, scheme: Scheme, grants: Grants) -> list[str]:
     """The ARN paths of `route` this caller may call (`<METHOD>/<path>`), possibly none."""
-    if scheme not in route.allowed_schemes:
-        return []
+    workflows = _permitted_workflows(route, scheme, grants)
     target = f"{route.method}/"
-    if route.scope is None or grants.allows(route.scope):
+    if workflows is None:
         return [target + route.arn_path]
-    narrowed = sorted(grants.workflows(route.scope))
-    if not narrowed:
-        return []
-    if WORKFLOW_ID_PARAM in route.params:
-        return [target + route.arn_path_for(workflow_id) for workflow_id in narrowed]
-    # A route without {workflowId} (POST /api/trigger) is open to narrowed holders; the
-    # function checks the body's workflowId against their scopes.
-    return [target + route.arn_path]
+    return [target + route.arn_path_for(workflow_id) for workflow_id in sorted(workflows)]
+
+
+def permits(route: Route, scheme: Scheme, grants: Grants, path_params: Mapping[str, str]) -> bool:
+    """Whether this caller may call `route` with these path parameters: the verdict of the
+    policy `build_policy` makes, decided from the same rule as its resources."""
+    workflows = _permitted_workflows(route, scheme, grants)
+    return workflows is None or path_params.get(WORKFLOW_ID_PARAM) in workflows
+
+
+def _permitted_workflows(route: Route, scheme: Scheme, grants: Grants) -> frozenset[str] | None:
+    """The rule behind both `route_resources` and `permits`: None when the caller may call the
+    whole route, else the workflows it may call it for (none: it may not call it at all)."""
+    if scheme not in route.allowed_schemes:
+        return frozenset()
+    if route.scope is None or grants.allows(route.scope):
+        return None
+    narrowed = grants.workflows(route.scope)
+    if narrowed and WORKFLOW_ID_PARAM not in route.params:
+        # A route without {workflowId} (POST /api/trigger) is open to narrowed holders; the
+        # function checks the body's workflowId against their scopes.
+        return None
+    return narrowed
+
+
+@lru_cache(maxsize=256)
+def grants_of(scopes: tuple[str, ...]) -> Grants:
+    """What a credential's scopes grant. Memoized: most callers share a handful of scope sets."""
+    return Grants.from_scopes(scopes)
 
 
 @lru_cache(maxsize=256)
@@ -43,7 +62,7 @@ def permitted_method_paths(
 ) -> tuple[str, ...]:
     """`<METHOD>/<path>` of every route this caller may call. Memoized: callers with the same
     scopes (most of them) share one answer; the ARN prefix is added per call."""
-    grants = Grants.from_scopes(scopes)
+    grants = grants_of(scopes)
     return tuple(
         method_path
         for route in routes_of(authorizer)
@@ -81,19 +100,3 @@ def build_policy(
         "policyDocument": {"Version": POLICY_VERSION, "Statement": [statement]},
         "context": context,
     }
-
-
-def covers(policy: dict[str, Any], resource: str) -> bool:
-    """Whether an Allow statement of the policy matches `resource` (`*` spans any characters,
-    as in API Gateway's evaluation of execute-api ARNs)."""
-    for statement in policy["policyDocument"]["Statement"]:
-        if statement["Effect"] == "Allow" and any(
-            _wildcard(pattern).fullmatch(resource) for pattern in statement["Resource"]
-        ):
-            return True
-    return False
-
-
-@lru_cache(maxsize=1024)
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))

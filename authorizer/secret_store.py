@@ -5,6 +5,11 @@ and AWSPREVIOUS would overwrite each other, and it returns the value without the
 `CreatedDate`, which the API key grace window counts from. This store keeps one entry per
 label, honours `POWERTOOLS_PARAMETERS_MAX_AGE`, bounds its size, and creates the boto3 client
 (about 0.3 s of imports) only when a path first needs it.
+
+The client comes from the AWS boundary (`shared.aws`), with shorter timeouts than a handler's:
+an authorizer has seconds, and API Gateway waits for it on every uncached request. Errors are
+translated there too: a missing secret or label is "no such version", anything else is
+`DependencyError("secrets_unavailable")` (fail closed).
 """
 
 from __future__ import annotations
@@ -15,15 +20,38 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authorizer.errors import DependencyError
 
-CURRENT = "AWSCURRENT"
-PREVIOUS = "AWSPREVIOUS"
+if TYPE_CHECKING:
+    from shared.aws import ErrorFactory
 
-#: Secrets Manager error codes that mean "this secret (version) does not exist for callers".
-_ABSENT = frozenset({"ResourceNotFoundException", "InvalidRequestException"})
+SERVICE = "secretsmanager"
+#: Seconds per attempt, and botocore's `max_attempts` (retries after the first call, in the
+#: standard retry mode): as before the AWS boundary existed.
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 2.0
+MAX_RETRIES = 2
+
+
+class _AbsentError(Exception):
+    """The secret, or the version with that label, does not exist for callers."""
+
+
+def _absent(_detail: str) -> Exception:
+    return _AbsentError()
+
+
+def _unavailable(_detail: str) -> Exception:
+    return DependencyError("secrets_unavailable")
+
+
+#: Secrets Manager error codes that mean "this secret (version) does not exist for callers"
+#: (a deleted secret answers `InvalidRequestException`).
+_ABSENT: dict[str, ErrorFactory] = dict.fromkeys(
+    ("ResourceNotFoundException", "InvalidRequestException"), _absent
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +62,16 @@ class SecretVersion:
 
 
 def default_client() -> Any:
-    """A Secrets Manager client with short timeouts (an authorizer has seconds, not minutes)."""
-    import boto3  # noqa: PLC0415 - deferred: the OAuth path never pays for boto3's import
-    from botocore.config import Config  # noqa: PLC0415
+    """A Secrets Manager client with the authorizer's short timeouts. The AWS boundary (and
+    boto3 with it) is imported here, on first use: the OAuth path never pays for it."""
+    from shared import aws  # noqa: PLC0415
 
-    config = Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 2})
-    return boto3.client("secretsmanager", config=config)
+    return aws.client(
+        SERVICE,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        max_retries=MAX_RETRIES,
+    )
 
 
 class SecretStore:
@@ -85,18 +117,15 @@ class SecretStore:
             self._entries.clear()
 
     def _fetch(self, secret_id: str, stage: str) -> SecretVersion | None:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+        from shared import aws  # noqa: PLC0415 - a cache miss only; see `default_client`
 
         try:
-            if self._client is None:
-                self._client = self._client_factory()
-            response = self._client.get_secret_value(SecretId=secret_id, VersionStage=stage)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _ABSENT:
-                return None
-            raise DependencyError("secrets_unavailable") from None
-        except BotoCoreError:
-            raise DependencyError("secrets_unavailable") from None
+            with aws.translated(SERVICE, busy=_unavailable, failed=_unavailable, known=_ABSENT):
+                if self._client is None:
+                    self._client = self._client_factory()
+                response = self._client.get_secret_value(SecretId=secret_id, VersionStage=stage)
+        except _AbsentError:
+            return None
         secret_string = response.get("SecretString")
         if not isinstance(secret_string, str):
             raise DependencyError("secret_not_string")

@@ -1,13 +1,12 @@
 """Internal service tokens (`jwt` scheme): HS256 signed with the Secrets Manager signing secret.
 
 A token with `kid` is verified with the AWSCURRENT or AWSPREVIOUS version carrying that kid; a
-token without `kid` is tried against AWSCURRENT, then AWSPREVIOUS (SPEC section 3), so callers
-keep working through a rotation.
+token without `kid` is tried against AWSCURRENT, then AWSPREVIOUS, so callers keep working
+through a rotation.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,9 +14,17 @@ from typing import Any
 import jwt
 
 from authorizer.errors import CredentialError, DependencyError
+from authorizer.identity import SUBJECT_CLAIMS, Identity, principal_of, token_identity
 from authorizer.jose import SERVICE_ALGORITHMS, UnverifiedToken, reason_for
-from authorizer.secret_store import CURRENT, PREVIOUS, SecretStore, SecretVersion
-from shared.secret_formats import SigningKey, parse_signing_secret
+from authorizer.secret_store import SecretStore, SecretVersion
+from shared.routes import Scheme
+from shared.secret_formats import (
+    AWSCURRENT,
+    AWSPREVIOUS,
+    SigningKey,
+    parse_signing_secret,
+    signing_secret_kid,
+)
 from shared.settings import AuthorizerSettings, ConfigurationError
 
 #: Least time between two forced re-reads of the signing secret caused by a kid we do not know
@@ -41,7 +48,7 @@ def verify_with_key(token: str, key: SigningKey, settings: AuthorizerSettings) -
         leeway=settings.clock_skew_seconds,
         options={
             "require": ["sub", "exp", "iat"],
-            # Unset JWT_ISSUER / JWT_AUDIENCE mean "not checked" (SPEC, Precise rules).
+            # An unset JWT_ISSUER / JWT_AUDIENCE means that claim is not checked.
             "verify_aud": settings.jwt_audience is not None,
             "verify_iss": settings.jwt_issuer is not None,
             "enforce_minimum_key_length": True,
@@ -55,6 +62,8 @@ def verify_with_key(token: str, key: SigningKey, settings: AuthorizerSettings) -
 
 
 class ServiceTokenVerifier:
+    """The `jwt` scheme's verifier: HS256 with a version of the signing secret."""
+
     def __init__(
         self,
         settings: AuthorizerSettings,
@@ -66,7 +75,15 @@ class ServiceTokenVerifier:
         self._clock = clock
         self._last_forced: float | None = None
 
-    def verify(self, token: UnverifiedToken) -> dict[str, Any]:
+    def verify(self, token: UnverifiedToken, /) -> Identity:
+        """The token's identity: its `sub` (checked by `verify_with_key`), scopes, id, expiry."""
+        claims = self._claims(token)
+        principal = principal_of(claims, SUBJECT_CLAIMS)
+        if principal is None:  # unreachable: `verify_with_key` requires a non-empty `sub`
+            raise CredentialError("malformed")
+        return token_identity(Scheme.JWT, principal, claims)
+
+    def _claims(self, token: UnverifiedToken) -> dict[str, Any]:
         secret_id = self._settings.jwt_secret_id
         if not secret_id:
             raise CredentialError("scheme_not_configured")
@@ -82,7 +99,7 @@ class ServiceTokenVerifier:
     ) -> dict[str, Any] | None:
         """Claims if a candidate key verifies the signature, None if no key does."""
         for version in self._candidates(secret_id, refresh=refresh):
-            if token.kid is not None and _kid_of(version) != token.kid:
+            if token.kid is not None and signing_secret_kid(version.secret_string) != token.kid:
                 continue
             try:
                 return verify_with_key(
@@ -98,10 +115,10 @@ class ServiceTokenVerifier:
         return None
 
     def _candidates(self, secret_id: str, *, refresh: bool) -> list[SecretVersion]:
-        current = self._store.get(secret_id, CURRENT, refresh=refresh)
+        current = self._store.get(secret_id, AWSCURRENT, refresh=refresh)
         if current is None:
             raise DependencyError("signing_secret_missing")
-        previous = self._store.get(secret_id, PREVIOUS, refresh=refresh)
+        previous = self._store.get(secret_id, AWSPREVIOUS, refresh=refresh)
         return [current] if previous is None else [current, previous]
 
     def _may_force_refresh(self) -> bool:
@@ -110,14 +127,3 @@ class ServiceTokenVerifier:
             return False
         self._last_forced = now
         return True
-
-
-def _kid_of(version: SecretVersion) -> str | None:
-    """The kid of a signing secret version, read without validating its key (a weak key is an
-    error only when that version is needed)."""
-    try:
-        data = json.loads(version.secret_string)
-    except ValueError:
-        return None
-    kid = data.get("kid") if isinstance(data, dict) else None
-    return kid if isinstance(kid, str) else None

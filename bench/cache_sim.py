@@ -1,7 +1,7 @@
 """Figure 6: cache efficiency under API Gateway's authorizer result cache.
 
 MINIMAL SIMULATION of API Gateway (REST) authorizer result caching, written here because the
-local gateway (issue 5) has not landed its cache yet: the cache key is (authorizer, identity
+local gateway's cache is not used here: the cache key is (authorizer, identity
 source value), an entry lives `TTL_SECONDS` (the template's `ReauthorizeEvery` default, read
 from template.yaml; API Gateway's own default is 300 s), and a cached policy is evaluated for
 every route of that authorizer (explicit Deny wins, then Allow, else 403; `*` in a resource

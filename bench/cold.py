@@ -6,7 +6,7 @@ interpreter (both medians): what Lambda's init phase adds. A first call is timed
 child. For ours, the time spent creating the Secrets Manager client (boto3's import and client
 creation, lazily on the first HS256 / API key call) is reported apart, and the same first calls
 are made through a Parameters and Secrets Extension stand-in instead of boto3, and the first
-OAuth call is repeated with issue 6's security table on (its DynamoDB client is created then).
+OAuth call is repeated with the security table on (its DynamoDB client is created then).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def run(loop: Loopback, factory: fixtures.TokenFactory, processes: int) -> dict[
         for contender, mode in combos[shift:] + combos[:shift]:
             scheme = mode.removesuffix("_ext").removesuffix("_guard")
             child_env = {**env, "BENCH_MODE": mode}
-            if mode.endswith("_guard"):  # issue 6's security table on
+            if mode.endswith("_guard"):  # the security table on
                 child_env["SECURITY_TABLE_NAME"] = fixtures.SECURITY_TABLE
             if scheme in events:
                 child_env["BENCH_EVENT"] = json.dumps(events[scheme])

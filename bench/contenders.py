@@ -51,7 +51,7 @@ def add_api_key(world: World, scopes: tuple[str, ...] = ("workflow:read",)) -> s
 def install_ours(world: World, guard: bool = False) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Import the real handler and give its `AUTHORIZER` in-memory dependencies.
 
-    `guard=True` also turns on issue 6's security table (`SECURITY_TABLE_NAME`), answered by an
+    `guard=True` also turns on the security table (`SECURITY_TABLE_NAME`), answered by an
     in-memory DynamoDB: the guard's own CPU cost, without its network round trip. The returned
     callable puts its authorizer in place before each call, so both variants can alternate.
     """

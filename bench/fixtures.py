@@ -35,7 +35,7 @@ def template_number(pattern: str, default: int) -> int:
 REAUTHORIZE_EVERY = template_number(
     r"ReauthorizeEvery:\s*\n\s*Type: Number\s*\n\s*Default: (\d+)", 300
 )
-#: Whether template.yaml turns issue 6's security table on (then "ours+guard" is what deploys).
+#: Whether template.yaml turns the security table on (then "ours+guard" is what deploys).
 DEPLOYED_WITH_GUARD = TEMPLATE.exists() and "SECURITY_TABLE_NAME:" in TEMPLATE.read_text()
 #: The authorizer's secret cache age as deployed (`POWERTOOLS_PARAMETERS_MAX_AGE`; Powertools: 5).
 SECRET_MAX_AGE = template_number(r'POWERTOOLS_PARAMETERS_MAX_AGE: "?(\d+)"?', 5)
@@ -49,7 +49,7 @@ SERVICE_AUDIENCE = "workflow-api"
 JWT_SECRET_ID = "workflow-api/jwt-signing"
 API_KEY_PREFIX = "workflow-api/api-keys/"
 KID_HS = "hs-bench-1"
-#: The security table (issue 6); set only for the "ours + guard" contender.
+#: The security table; set only for the "ours + guard" contender.
 SECURITY_TABLE = "bench-security"
 
 BASE_ENV: dict[str, str] = {

@@ -56,7 +56,7 @@ def counting() -> Iterator[Counter[str]]:
 
 
 def run(world: World, loop: Loopback, seconds: float) -> dict[str, Any]:
-    """Ours as configured by default; then with issue 6's security table on (moto DynamoDB)."""
+    """Ours as configured by default; then with the security table on (moto DynamoDB)."""
     result = _measure(world, loop, seconds, guard=False)
     result["guard"] = _measure(world, loop, seconds, guard=True)
     return result

@@ -116,7 +116,7 @@ def loopback(keys: Keys) -> Iterator[Loopback]:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    dynamodb.create_table(  # the security table of issue 6 (shared/security_table.py)
+    dynamodb.create_table(  # the security table (shared/security_table.py)
         TableName=fixtures.SECURITY_TABLE,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],

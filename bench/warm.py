@@ -19,7 +19,7 @@ from bench import fixtures
 from bench.contenders import World, allow_resources, install_naive, install_ours
 from bench.floor import api_key_floor, token_floor
 
-#: "ours+guard" is ours with issue 6's security table on (`SECURITY_TABLE_NAME`), the table
+#: "ours+guard" is ours with the security table on (`SECURITY_TABLE_NAME`), the table
 #: answered in memory: the guard's CPU cost; its DynamoDB round trip is in figure 7.
 CONTENDERS = ("floor", "naive", "ours", "ours+guard")
 

@@ -36,7 +36,7 @@ COMPONENTS: tuple[tuple[str, str, str], ...] = (
     ("Powertools Metrics flush (EMF blob)", "cloudwatch_emf/cloudwatch.py", "flush_metrics"),
     ("Powertools add_metric/add_dimension", "cloudwatch_emf/cloudwatch.py", "add_metric"),
     ("authorizer build_policy", "authorizer/policy.py", "build_policy"),
-    ("authorizer policy.covers (audit allow/deny)", "authorizer/policy.py", "covers"),
+    ("authorizer policy.permits (audit allow/deny)", "authorizer/policy.py", "permits"),
     ("authorizer read_request", "authorizer/request.py", "read_request"),
     ("authorizer jose.parse_unverified", "authorizer/jose.py", "parse_unverified"),
     ("authorizer service-token key lookup", "authorizer/service_tokens.py", "_candidates"),
@@ -100,7 +100,7 @@ def component_costs(world: World, rounds: int, batch: int) -> dict[str, float]:
     from jwt.api_jws import PyJWS  # noqa: PLC0415
 
     from authorizer.jose import parse_unverified  # noqa: PLC0415
-    from authorizer.policy import build_policy, covers  # noqa: PLC0415
+    from authorizer.policy import build_policy, grants_of, permits  # noqa: PLC0415
     from authorizer.request import read_request  # noqa: PLC0415
     from shared.observability import logger, metrics  # noqa: PLC0415
     from shared.routes import Scheme  # noqa: PLC0415
@@ -109,8 +109,7 @@ def component_costs(world: World, rounds: int, batch: int) -> dict[str, float]:
     event = fixtures.event_for("HS256", hs_token)
     request = read_request(event)
     admin = ("workflow:admin",)
-    policy = build_policy("p", request.arn, request.route.authorizer, Scheme.JWT, admin, {})
-    invoked = request.arn.resource(request.arn.method, request.arn.path.lstrip("/"))
+    route, params = request.route, request.path_params
     fields: dict[str, Any] = {
         "decision": "allow", "scheme": "jwt", "principal": "client-1", "reason": "ok",
         "source_ip": "203.0.113.7", "http_method": "GET", "resource": "/api/automate",
@@ -160,7 +159,9 @@ def component_costs(world: World, rounds: int, batch: int) -> dict[str, float]:
         "authorizer build_policy (admin, bearer routes)": lambda: build_policy(
             "p", request.arn, request.route.authorizer, Scheme.JWT, admin, {}
         ),
-        "authorizer policy.covers (admin policy)": lambda: covers(policy, invoked),
+        "authorizer policy.permits (admin scopes)": lambda: permits(
+            route, Scheme.JWT, grants_of(admin), params
+        ),
         "PyJWT segment checks, RS256 token": lambda: [
             PyJWS._decode_base64url_segment(segment, "s") for segment in rs_segments
         ],
@@ -188,38 +189,35 @@ class Toggle:
 
 def cached_signing_key(toggle: Toggle) -> Callable[[], None]:
     """service_tokens: parse each signing-secret version once (today: two json.loads per call,
-    in `_kid_of` and `parse_signing_secret`), keyed on the SecretString itself."""
+    in `signing_secret_kid` and `parse_signing_secret`), keyed on the SecretString itself."""
     from authorizer import service_tokens as module  # noqa: PLC0415
-    from authorizer.secret_store import SecretVersion  # noqa: PLC0415
     from shared.secret_formats import SigningKey  # noqa: PLC0415
 
     service_tokens: Any = module  # patched in place, restored by the returned function
     parse: Callable[[str], SigningKey] = service_tokens.parse_signing_secret
-    kid_of: Callable[[SecretVersion], str | None] = service_tokens._kid_of
+    kid_of: Callable[[str], str | None] = service_tokens.signing_secret_kid
     cached_parse = lru_cache(maxsize=16)(parse)
-
-    @lru_cache(maxsize=16)
-    def cached_kid(text: str) -> str | None:
-        return kid_of(SecretVersion(text, "", None))
+    cached_kid = lru_cache(maxsize=16)(kid_of)
 
     def parse_switch(text: str) -> SigningKey:
         return cached_parse(text) if toggle.on else parse(text)
 
-    def kid_switch(version: Any) -> str | None:
-        return cached_kid(version.secret_string) if toggle.on else kid_of(version)
+    def kid_switch(text: str) -> str | None:
+        return cached_kid(text) if toggle.on else kid_of(text)
 
     service_tokens.parse_signing_secret = parse_switch
-    service_tokens._kid_of = kid_switch
+    service_tokens.signing_secret_kid = kid_switch
 
     def restore() -> None:
-        service_tokens.parse_signing_secret, service_tokens._kid_of = parse, kid_of
+        service_tokens.parse_signing_secret, service_tokens.signing_secret_kid = parse, kid_of
 
     return restore
 
 
 CHANGES: dict[str, Callable[[Toggle], Callable[[], None]]] = {
-    # Applied since: the memoized policy and compiled wildcard patterns (authorizer/policy.py),
-    # and the audit line written directly (shared.observability.write_audit).
+    # Applied since: the memoized policy (authorizer/policy.py; its compiled wildcard patterns
+    # have since given way to `permits`), and the audit line written directly
+    # (shared.observability.write_audit).
     "cached signing key": cached_signing_key,
 }
 

@@ -39,10 +39,10 @@ RETRYABLE_CODES: frozenset[str] = frozenset(
 )
 
 #: What a handler waits for at most per attempt, in seconds (an API answer has seconds, not
-#: boto3's default 60).
+#: boto3's default 60), and how many times a failed call is retried after the first.
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 5.0
-MAX_ATTEMPTS = 3
+MAX_RETRIES = 3
 
 ErrorFactory = Callable[[str], Exception]
 
@@ -52,7 +52,7 @@ def client(
     *,
     connect_timeout: float = CONNECT_TIMEOUT,
     read_timeout: float = READ_TIMEOUT,
-    max_attempts: int = MAX_ATTEMPTS,
+    max_retries: int = MAX_RETRIES,
 ) -> Any:
     """A boto3 client for `service` with short timeouts and the standard retry mode.
 
@@ -65,7 +65,8 @@ def client(
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        # botocore's `max_attempts` counts the retries after the first call.
+        retries={"mode": "standard", "max_attempts": max_retries},
     )
     return boto3.client(service, config=config)  # type: ignore[call-overload]
 

@@ -1,5 +1,5 @@
 """Dependency failures: fail closed with nothing cached, keep working with what is cached, and
-never let one scheme's dependency break another scheme (SPEC section 3, Errors)."""
+never let one scheme's dependency break another scheme."""
 
 from __future__ import annotations
 

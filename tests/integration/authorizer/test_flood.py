@@ -1,4 +1,4 @@
-"""Floods (issue #6): 50,000 tokens with random kids and 50,000 random API key ids. The number
+"""Floods: 50,000 tokens with random kids and 50,000 random API key ids. The number
 of JWKS and Secrets Manager calls stays within the cooldown and negative-cache rules, and every
 cache stays within its bound. Dependencies are fast in-process fakes: the point is counting."""
 

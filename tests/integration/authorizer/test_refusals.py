@@ -1,4 +1,4 @@
-"""Every failure class refused: try to break each rule (SPEC section 3)."""
+"""Every failure class refused: try to break each rule of token and header verification."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Property tests over the lockout keys and counters (issue #6), with an in-memory table."""
+"""Property tests over the lockout keys and counters, with an in-memory table."""
 
 from __future__ import annotations
 

@@ -1,14 +1,19 @@
-"""The policy builder over every route x scope x scheme (SPEC section 3, Output on success)."""
+"""The policy builder over every route x scope x scheme, and the verdict (`permits`) proved
+equal to "the policy built covers the invoked ARN" for every route."""
 
 from __future__ import annotations
 
 import itertools
+import re
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from authorizer.policy import allowed_resources, build_policy
+from authorizer.policy import allowed_resources, build_policy, permits
 from authorizer.request import parse_method_arn
-from shared import ROUTES, AuthorizerName, Scheme
+from shared import ROUTES, AuthorizerName, Grants, Route, Scheme, find_route
 from tests.helpers import method_arn, route_arn
 
 ARN = parse_method_arn(method_arn("GET", "/api/automate"))
@@ -128,6 +133,7 @@ def test_arns_follow_the_invoking_method_arn() -> None:
 
 
 UNGUARDED = [r for r in ROUTES if r.authorizer is AuthorizerName.NONE]
+GUARDED = [r for r in ROUTES if r.guarded]
 
 
 def test_the_token_service_routes_have_no_authorizer() -> None:
@@ -154,3 +160,93 @@ def test_routes_without_an_authorizer_never_appear_in_a_policy(
     ):  # fmt: skip
         (statement,) = built["policyDocument"]["Statement"]
         assert not unguarded & set(statement["Resource"])
+
+
+# --- the verdict: `permits` agrees with the policy it goes with ---------------------------------
+
+
+def covers(policy: dict[str, Any], resource: str) -> bool:
+    """Whether an Allow statement of the policy matches `resource`, as API Gateway evaluates
+    execute-api ARNs (`*` spans any characters, `/` included). The oracle for `permits`."""
+    for statement in policy["policyDocument"]["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        for pattern in statement["Resource"]:
+            wildcard = ".*".join(re.escape(part) for part in pattern.split("*"))
+            if re.fullmatch(wildcard, resource):
+                return True
+    return False
+
+
+def concrete(route: Route, values: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A request path of `route`, each parameter set from `values` (default `x1`)."""
+    params = {name: values.get(name, "x1") for name in route.params}
+    path = route.path
+    for name, value in params.items():
+        path = path.replace("{" + name + "}", value)
+    return path, params
+
+
+def verdicts(
+    route: Route, scheme: Scheme, scopes: list[str], values: dict[str, str]
+) -> tuple[bool, bool]:
+    """(`permits`, "the built policy covers the invoked ARN") for one request."""
+    path, params = concrete(route, values)
+    assert find_route(route.method, path) == (route, params)  # the request is that route's
+    arn = parse_method_arn(method_arn(route.method, path))
+    policy = build_policy("p", arn, route.authorizer, scheme, scopes, {"principal": "p"})
+    invoked = arn.resource(arn.method, arn.path.lstrip("/"))
+    return permits(route, scheme, Grants.from_scopes(scopes), params), covers(policy, invoked)
+
+
+VERDICT_SCOPES = [
+    *SCOPE_SETS, ["workflow:admin:a"], ["workflow:read", "workflow:trigger:a"],
+    ["workflow:trigger:a", "workflow:trigger:b"], ["workflow:read:b", "workflow:admin"],
+    ["unknown", "workflow:read:bad/id"],
+]  # fmt: skip
+WORKFLOW_IDS = ["a", "b", "wf-1", "aa"]
+
+
+@pytest.mark.parametrize("route", GUARDED, ids=lambda r: f"{r.method} {r.path}")
+def test_permits_agrees_with_the_policy_for_every_route_scope_set_scheme_and_workflow(
+    route: Route,
+) -> None:
+    allowed = 0
+    for scheme, scopes, workflow_id in itertools.product(Scheme, VERDICT_SCOPES, WORKFLOW_IDS):
+        verdict, covered = verdicts(route, scheme, scopes, {"workflowId": workflow_id})
+        assert verdict == covered, (scheme, scopes, workflow_id)
+        allowed += verdict
+    assert allowed  # every route is callable by someone
+
+
+path_values = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzAB019_-.~%:@!$&'()+,;=", min_size=1, max_size=12
+)
+
+
+@given(
+    route=st.sampled_from(GUARDED),
+    scheme=st.sampled_from(list(Scheme)),
+    scopes=st.lists(
+        st.sampled_from(["workflow:read", "workflow:trigger", "workflow:admin", "other"])
+        | st.builds(
+            lambda base, workflow_id: f"{base}:{workflow_id}",
+            st.sampled_from(["workflow:read", "workflow:trigger", "workflow:admin"]),
+            st.sampled_from(WORKFLOW_IDS) | path_values,
+        ),
+        max_size=5,
+    ),
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            "workflowId": st.sampled_from(WORKFLOW_IDS) | path_values,
+            "runId": path_values,
+            "keyId": path_values,
+        },
+    ),
+)
+def test_permits_agrees_with_the_policy_for_any_scopes_and_path(
+    route: Route, scheme: Scheme, scopes: list[str], values: dict[str, str]
+) -> None:
+    verdict, covered = verdicts(route, scheme, scopes, values)
+    assert verdict == covered
