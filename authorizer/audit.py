@@ -27,7 +27,10 @@ METRIC_FOR: dict[Decision, str] = {
 #: leaked old value (its audit reason, `stale_key`, is alarmed: template.yaml
 #: `StaleKeyUseAlarm`).
 STALE_KEY_METRIC = "StaleKeyUse"
-#: An IP or a credential id crossed the failure threshold and is locked out.
+#: Longest unverified identifier (a token's `kid`) written to an audit line: a client must not
+#: be able to fill the log with an 8 KiB header field.
+MAX_LOGGED_ID = 128
+#: A source IP crossed the failure threshold and is locked out.
 LOCKOUT_METRIC = "Lockout"
 #: An API key used from a source IP not seen for it within the configured period.
 NEW_SOURCE_METRIC = "NewSourceForKey"
@@ -45,7 +48,7 @@ class AuditRecord:
     kid: str | None = None
     credential_fingerprint: str | None = None
     subject: Subject | None = None
-    """The unverified identifiers the lockout counters are keyed on."""
+    """The credential's unverified identifiers (revocation and seen-source lookups)."""
 
     def note_request(self, request: AuthRequest) -> None:
         self.source_ip = request.source_ip
@@ -61,13 +64,15 @@ class AuditRecord:
             decision=decision,
             scheme=self.scheme,
             principal=self.principal,
+            # Who an unverified credential claimed to be: context for a refusal, never trusted.
+            claimed_principal=self.subject.subject if self.subject and not self.principal else None,
             reason=reason,
             source_ip=self.source_ip,
             http_method=self.http_method,
             resource=self.resource,
             request_id=self.request_id,
             key_id=self.key_id,
-            kid=self.kid,
+            kid=self.kid[:MAX_LOGGED_ID] if self.kid else None,
             credential_fingerprint=self.credential_fingerprint,
         )
         metrics.add_dimension(name="scheme", value=self.scheme)
@@ -81,13 +86,7 @@ class AuditRecord:
 
 
 def audit_lockout(audit: AuditRecord) -> None:
-    write_audit(
-        "lockout",
-        level="WARNING",
-        source_ip=audit.source_ip,
-        credential_id=audit.subject.credential_id if audit.subject else None,
-        scheme=audit.scheme,
-    )
+    write_audit("lockout", level="WARNING", source_ip=audit.source_ip, scheme=audit.scheme)
     metrics.add_metric(name=LOCKOUT_METRIC, unit=MetricUnit.Count, value=1)
 
 

@@ -89,9 +89,10 @@ class Authorizer:
     def decide(self, request: AuthRequest, audit: AuditRecord) -> tuple[dict[str, Any], bool]:
         """The policy, and whether it lets the caller call the invoked route.
 
-        Fixed order: parse the credential (no network) → one read of the security table, where
-        a locked-out IP or credential stops → select the scheme → verify → revocation and
-        new-source checks → policy. Each step audits what it learnt before the next can fail.
+        Fixed order: parse the credential and select its scheme (no network, nothing verified)
+        → one read of the security table, where a locked-out source IP stops → verify →
+        revocation and new-source checks → policy. Each step audits what it learnt before the
+        next can fail.
         """
         if request.credential is None:
             raise CredentialError("missing_credential")
@@ -101,9 +102,12 @@ class Authorizer:
             audit.scheme = sole  # known from the header alone: audited even if malformed
         presentation, presented = registry.read(request, request.credential)
         audit.kid, audit.key_id = presented.kid, presented.key_id
-        audit.subject = who = presented.subject
-        precheck = self._precheck(who)
+        audit.subject = presented.subject
         audit.scheme = scheme = registry.select(presentation, presented, self.settings)
+        # A subject revocation names the scheme and its configured issuer, never the token's.
+        who = presented.subject._replace(scheme=scheme, issuer=self.settings.issuer_of(scheme))
+        audit.subject = who
+        precheck = self._precheck(who)
         identity = self.verifiers[scheme].verify(presented.credential)
         audit.principal = identity.principal[:MAX_PRINCIPAL_LENGTH]
         if identity.revocable:
@@ -114,7 +118,7 @@ class Authorizer:
         return self._policy(request, identity)
 
     def _precheck(self, who: Subject) -> Precheck:
-        """One read of the security table; a locked IP or credential stops here, unverified."""
+        """One read of the security table; a locked-out source IP stops here, unverified."""
         if not self.guard.enabled:
             return Precheck()
         precheck = self.guard.precheck(who)
@@ -131,15 +135,16 @@ class Authorizer:
         before = precheck.subject_revoked_before
         if before is not None:
             issued = identity.issued_at
-            # A token without `iat` cannot prove it was issued after the revocation.
-            if issued is None or issued <= before:
+            # A token without `iat` cannot prove it was issued after the revocation; one issued
+            # within the skew after it may come from a fast clock that minted it before.
+            if issued is None or issued <= before + self.settings.clock_skew_seconds:
                 raise CredentialError("revoked")
 
     def _record_failure(self, audit: AuditRecord) -> None:
+        """Count the failure toward the source IP's lockout, and only toward it."""
         if not self.guard.enabled or not audit.source_ip:
             return
-        who = audit.subject or Subject(audit.source_ip)
-        if self.guard.record_failure(who):
+        if self.guard.record_failure(audit.source_ip):
             audit_lockout(audit)
 
     def _policy(self, request: AuthRequest, identity: Identity) -> tuple[dict[str, Any], bool]:

@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 from authorizer.errors import DependencyError
 from shared.observability import logger
 from shared.security_table import (
-    credential_failures_key,
     ip_failures_key,
     revoked_jti_key,
     revoked_subject_key,
@@ -60,7 +59,6 @@ class Precheck:
 
     available: bool = True
     ip_failures: int = 0
-    credential_failures: int = 0
     jti_revoked: bool = False
     subject_revoked_before: float | None = None
     source_seen: bool = True
@@ -72,13 +70,20 @@ class Precheck:
 
 class Subject(NamedTuple):
     """The unverified identifiers of a credential the guard looks up. (A named tuple: one is
-    built on every call, in less than half a frozen dataclass's time.)"""
+    built on every call, in less than half a frozen dataclass's time.)
+
+    Only `source_ip` is ever counted toward a lockout. A key id or a `sub` read from an
+    unverified credential keys lookups (revocations, seen sources), never a lockout: anyone
+    can write a victim's id into a forged credential."""
 
     source_ip: str
-    credential_id: str | None = None
     jti: str | None = None
     subject: str | None = None
     key_id: str | None = None
+    scheme: str | None = None
+    """The scheme selected for the credential, and its configured issuer: a subject
+    revocation names both (`shared.security_table.revoked_subject_key`)."""
+    issuer: str = ""
 
 
 class Guard:
@@ -107,12 +112,10 @@ class Guard:
         now = self._clock()
         window = self.window(now)
         wanted = {"ip": ip_failures_key(who.source_ip, window)}
-        if who.credential_id:
-            wanted["cred"] = credential_failures_key(who.credential_id, window)
         if who.jti:
             wanted["jti"] = revoked_jti_key(who.jti)
-        if who.subject:
-            wanted["sub"] = revoked_subject_key(who.subject)
+        if who.subject and who.scheme:
+            wanted["sub"] = revoked_subject_key(who.scheme, who.issuer, who.subject)
         if who.key_id and who.source_ip:
             wanted["seen"] = seen_source_key(who.key_id, who.source_ip)
         try:
@@ -132,44 +135,34 @@ class Guard:
         subject_item = items.get(wanted.get("sub", ""))
         return Precheck(
             ip_failures=int(_number(items.get(wanted["ip"]), "count")),
-            credential_failures=int(_number(items.get(wanted.get("cred", "")), "count")),
             jti_revoked="jti" in wanted and wanted["jti"] in items,
             subject_revoked_before=_number(subject_item, "before") if subject_item else None,
             source_seen="seen" not in wanted or wanted["seen"] in items,
         )
 
     def is_locked(self, precheck: Precheck) -> bool:
-        limit = self.settings.lockout_threshold
-        return precheck.ip_failures >= limit or precheck.credential_failures >= limit
+        return precheck.ip_failures >= self.settings.lockout_threshold
 
-    def record_failure(self, who: Subject) -> bool:
-        """Count one failed attempt for the IP and the credential id; True if that locked one."""
+    def record_failure(self, source_ip: str) -> bool:
+        """Count one failed attempt from `source_ip`; True if that locked it out."""
         table = self.settings.table_name
         if table is None:
             return False
-        now = self._clock()
-        window = self.window(now)
+        window = self.window()
         expires = int((window + 2) * self.settings.lockout_window_seconds)
-        keys = [ip_failures_key(who.source_ip, window)]
-        if who.credential_id:
-            keys.append(credential_failures_key(who.credential_id, window))
-        locked = False
-        for key in keys:
-            try:
-                response = self._dynamodb().update_item(
-                    TableName=table,
-                    Key={"pk": {"S": key}},
-                    UpdateExpression="ADD #count :one SET expires_at = :expires",
-                    ExpressionAttributeNames={"#count": "count"},
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(expires)}},
-                    ReturnValues="UPDATED_NEW",
-                )
-            except Exception as error:
-                self._unavailable(error)
-                continue
-            count = int(response["Attributes"]["count"]["N"])
-            locked = locked or count == self.settings.lockout_threshold
-        return locked
+        try:
+            response = self._dynamodb().update_item(
+                TableName=table,
+                Key={"pk": {"S": ip_failures_key(source_ip, window)}},
+                UpdateExpression="ADD #count :one SET expires_at = :expires",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(expires)}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except Exception as error:
+            self._unavailable(error)
+            return False
+        return int(response["Attributes"]["count"]["N"]) == self.settings.lockout_threshold
 
     def remember_source(self, who: Subject) -> None:
         table = self.settings.table_name

@@ -7,6 +7,7 @@ configured key set → the token's algorithm must be in the constant allow-list 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
@@ -94,4 +95,11 @@ class OAuthTokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise CredentialError(reason_for(error)) from None
+        # PyJWT has checked that `exp` and `iat` (when present) are numbers.
+        issued = claims.get("iat")
+        start = issued if isinstance(issued, int | float) else time.time()
+        longest = self._settings.oauth_max_lifetime_seconds + self._settings.clock_skew_seconds
+        if claims["exp"] - start > longest:
+            # A provider's 30-day token must not outlive every revocation we can store.
+            raise CredentialError("lifetime_too_long")
         return claims

@@ -3,10 +3,18 @@
 API Gateway caches one policy per authorizer and identity-source value and evaluates it for
 every route that authorizer guards. So the policy lists every route of the invoking authorizer
 that the caller may call and no other, never just the route being called.
+
+The policy document stays under `MAX_POLICY_BYTES` for every accepted credential, however many
+narrowed scopes it carries: when the concrete workflow ARNs would not fit, the routes with a
+`{workflowId}` are allowed for every workflow instead (`*`). That widens only what API Gateway
+lets through, never what is done: every handler re-checks the caller's scopes against the
+workflow it acts on (`shared.http_api.ApiRequest.authorize`), and the audit's verdict is still
+`permits`, the exact rule.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -17,13 +25,30 @@ from shared.scopes import Grants
 
 POLICY_VERSION = "2012-10-17"
 ACTION = "execute-api:Invoke"
+#: `json.dumps(policyDocument)` stays under this many bytes: API Gateway refuses larger
+#: authorizer policies, and a cached policy that large costs every request that reuses it.
+MAX_POLICY_BYTES = 8192
+#: `json.dumps` of an Allow document with no resources; each resource adds its length plus 4
+#: (quotes, comma and space). ARNs are ASCII with nothing to escape (workflow ids are
+#: `[A-Za-z0-9_-]`), so this is exact up to the last comma.
+_EMPTY_DOCUMENT_BYTES = len(
+    json.dumps(
+        {
+            "Version": POLICY_VERSION,
+            "Statement": [{"Action": ACTION, "Effect": "Allow", "Resource": []}],
+        }
+    )
+)
 
 
-def route_resources(route: Route, scheme: Scheme, grants: Grants) -> list[str]:
-    """The ARN paths of `route` this caller may call (`<METHOD>/<path>`), possibly none."""
+def route_resources(
+    route: Route, scheme: Scheme, grants: Grants, *, compact: bool = False
+) -> list[str]:
+    """The ARN paths of `route` this caller may call (`<METHOD>/<path>`), possibly none;
+    `compact`: the whole route (`*` for the workflow id) instead of one ARN per workflow."""
     workflows = _permitted_workflows(route, scheme, grants)
     target = f"{route.method}/"
-    if workflows is None:
+    if workflows is None or (compact and workflows):
         return [target + route.arn_path]
     return [target + route.arn_path_for(workflow_id) for workflow_id in sorted(workflows)]
 
@@ -58,16 +83,23 @@ def grants_of(scopes: tuple[str, ...]) -> Grants:
 
 @lru_cache(maxsize=256)
 def permitted_method_paths(
-    authorizer: AuthorizerName, scheme: Scheme, scopes: tuple[str, ...]
+    authorizer: AuthorizerName, scheme: Scheme, scopes: tuple[str, ...], prefix_length: int = 0
 ) -> tuple[str, ...]:
-    """`<METHOD>/<path>` of every route this caller may call. Memoized: callers with the same
-    scopes (most of them) share one answer; the ARN prefix is added per call."""
+    """`<METHOD>/<path>` of every route this caller may call, compacted when the policy with
+    ARN prefixes of `prefix_length` characters would reach `MAX_POLICY_BYTES`. Memoized:
+    callers with the same scopes (most of them) share one answer; the prefix (the same for
+    every call of one API and stage) is added per call."""
     grants = grants_of(scopes)
-    return tuple(
-        method_path
-        for route in routes_of(authorizer)
-        for method_path in route_resources(route, scheme, grants)
-    )
+    routes = routes_of(authorizer)
+    paths = [path for route in routes for path in route_resources(route, scheme, grants)]
+    size = _EMPTY_DOCUMENT_BYTES + sum(prefix_length + len(path) + 4 for path in paths)
+    if size >= MAX_POLICY_BYTES:
+        paths = [
+            path
+            for route in routes
+            for path in route_resources(route, scheme, grants, compact=True)
+        ]
+    return tuple(paths)
 
 
 def allowed_resources(
@@ -76,7 +108,7 @@ def allowed_resources(
     prefix = arn.resource("", "")[:-1]  # `arn:...:<api>/<stage>/`
     return [
         prefix + method_path
-        for method_path in permitted_method_paths(authorizer, scheme, tuple(scopes))
+        for method_path in permitted_method_paths(authorizer, scheme, tuple(scopes), len(prefix))
     ]
 
 

@@ -214,8 +214,8 @@ _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] (\S+)")
 
 
 def read_bearer(value: str, request: AuthRequest) -> Presented[UnverifiedToken] | None:
-    """`Authorization: Bearer <JWT>`. The lockout and revocation lookups are keyed on who the
-    token says it is and on its `jti`, read unverified."""
+    """`Authorization: Bearer <JWT>`. The revocation lookups are keyed on who the token says it
+    is and on its `jti`, read unverified (the lockout only ever on the source IP)."""
     found = _BEARER.fullmatch(value)
     if found is None:
         return None
@@ -225,10 +225,7 @@ def read_bearer(value: str, request: AuthRequest) -> Presented[UnverifiedToken] 
         claimed = claimed[:MAX_PRINCIPAL_LENGTH]
     jti = token.payload.get("jti")
     subject = Subject(
-        request.source_ip,
-        credential_id=f"token:{claimed}" if claimed else None,
-        jti=jti if isinstance(jti, str) and jti else None,
-        subject=claimed,
+        request.source_ip, jti=jti if isinstance(jti, str) and jti else None, subject=claimed
     )
     return Presented(token, subject, token.kid, None)
 
@@ -239,7 +236,7 @@ def read_api_key(value: str, request: AuthRequest) -> Presented[ApiKey]:
     key_id = parse_api_key(value)
     if key_id is None:
         raise CredentialError("malformed")
-    subject = Subject(request.source_ip, credential_id=f"api_key:{key_id}", key_id=key_id)
+    subject = Subject(request.source_ip, key_id=key_id)
     return Presented(ApiKey(value, key_id), subject, None, key_id)
 
 

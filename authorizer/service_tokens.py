@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import jwt
@@ -22,6 +23,7 @@ from shared.secret_formats import (
     AWSCURRENT,
     AWSPREVIOUS,
     SigningKey,
+    is_signing_secret,
     parse_signing_secret,
     signing_secret_kid,
 )
@@ -69,11 +71,16 @@ class ServiceTokenVerifier:
         settings: AuthorizerSettings,
         store: SecretStore,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
         self._store = store
         self._clock = clock
+        self._wall_clock = wall_clock
         self._last_forced: float | None = None
+        #: How long after the current key's creation the previous key is still honoured: every
+        #: token it signed legitimately has expired by then.
+        self._previous_for = settings.jwt_max_lifetime_seconds + settings.clock_skew_seconds
 
     def verify(self, token: UnverifiedToken, /) -> Identity:
         """The token's identity: its `sub` (checked by `verify_with_key`), scopes, id, expiry."""
@@ -118,8 +125,26 @@ class ServiceTokenVerifier:
         current = self._store.get(secret_id, AWSCURRENT, refresh=refresh)
         if current is None:
             raise DependencyError("signing_secret_missing")
+        _require_format(current, secret_id)
+        if not self._previous_honoured(current):
+            # A rotation evicts the previous key within one token lifetime: after an
+            # emergency rotation of a leaked key, tokens freshly minted with it stop working.
+            return [current]
         previous = self._store.get(secret_id, AWSPREVIOUS, refresh=refresh)
-        return [current] if previous is None else [current, previous]
+        if previous is None:
+            return [current]
+        _require_format(previous, secret_id)
+        return [current, previous]
+
+    def _previous_honoured(self, current: SecretVersion) -> bool:
+        """Whether AWSPREVIOUS is still within `JWT_MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS`
+        of the current version's `CreatedDate` (unknown creation: not honoured, fail closed)."""
+        if current.created is None:
+            return False
+        created = current.created
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        return self._wall_clock() - created.timestamp() <= self._previous_for
 
     def _may_force_refresh(self) -> bool:
         now = self._clock()
@@ -127,3 +152,14 @@ class ServiceTokenVerifier:
             return False
         self._last_forced = now
         return True
+
+
+def _require_format(version: SecretVersion, secret_id: str) -> None:
+    """A signing secret version that is not `{"kid", "key"}` JSON is a misconfiguration of
+    ours (500, the log names the secret), never the caller's unknown kid."""
+    value = version.secret_string
+    if not is_signing_secret(value) or signing_secret_kid(value) is None:
+        raise DependencyError("malformed_signing_secret") from ConfigurationError(
+            f"signing secret {secret_id!r} ({version.version_id}) is not a JSON object with "
+            '"kid" and "key" strings'
+        )

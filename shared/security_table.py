@@ -3,7 +3,6 @@
 One table, partition key `pk` (string), TTL attribute `expires_at` (Unix seconds). Items:
 
 - `fail#ip#<ip>#<window>`: failed authentications from one source IP in one window (`count`);
-- `fail#cred#<scheme>:<id>#<window>`: the same for one credential id (API key id, subject);
 - `revoked#jti#<jti>`: one revoked token, until its expiry (`jti`, `revoked_at`, `revoked_by`);
 - `revoked#sub#<scheme>#<issuer, percent-encoded>#<subject>`: every token of one subject of one
   issuer issued before `before` (a `jwt` subject and an `oauth` subject are different callers
@@ -27,10 +26,6 @@ REVOCATIONS_INDEX = "RevocationsByKind"
 
 def ip_failures_key(ip: str, window: int) -> str:
     return f"fail#ip#{ip}#{window}"
-
-
-def credential_failures_key(credential_id: str, window: int) -> str:
-    return f"fail#cred#{credential_id}#{window}"
 
 
 def revoked_jti_key(jti: str) -> str:

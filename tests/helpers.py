@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,16 @@ def assert_every_function_has_documented_events(
     assert {path.parent.name for path in cases} == set(functions)
     for path in cases:
         assert path.with_suffix(".expected.json").is_file(), path
+
+
+def covers(policy: dict[str, Any], resource: str) -> bool:
+    """Whether an Allow statement of the policy matches `resource`, as API Gateway evaluates
+    execute-api ARNs (`*` spans any characters, `/` included). The oracle for `permits`."""
+    for statement in policy["policyDocument"]["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        for pattern in statement["Resource"]:
+            wildcard = ".*".join(re.escape(part) for part in pattern.split("*"))
+            if re.fullmatch(wildcard, resource):
+                return True
+    return False

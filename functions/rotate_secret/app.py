@@ -18,11 +18,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from authorizer.api_keys import match_api_key
+from authorizer.secret_store import SecretStore, SecretVersion
 from shared import aws
 from shared.observability import logger, metrics
 from shared.rotation import RotationError, RotationRequest, Rotator
-from shared.secret_formats import ApiKeyRecord, ClientRecord, SigningKey
+from shared.secret_formats import AWSCURRENT, AWSPENDING, ApiKeyRecord, ClientRecord, SigningKey
 from shared.settings import AuthorizerSettings
 
 #: The token testSecret signs is valid this long at most (and never longer than the authorizer
@@ -38,8 +38,9 @@ SETTINGS = AuthorizerSettings.from_env()
 class AuthorizerChecks:
     """testSecret's proof: the pending value passes the authorizer's own verification code."""
 
-    def __init__(self, settings: AuthorizerSettings) -> None:
+    def __init__(self, settings: AuthorizerSettings, client: Any | None = None) -> None:
         self._settings = settings
+        self._client = client
 
     def signing_key_works(self, key: SigningKey) -> bool:
         # PyJWT (and its cryptography backend) only when a signing key is tested: an API key
@@ -67,12 +68,40 @@ class AuthorizerChecks:
         return True
 
     def api_key_works(self, record: ApiKeyRecord) -> bool:
-        return match_api_key(record.api_key, record)
+        """The pending value passes the authorizer's real read path: its version read back from
+        Secrets Manager under the name the authorizer derives from the key id and
+        `API_KEY_SECRET_PREFIX`, parsed and matched by the authorizer's API key verifier.
+        (Comparing the record with itself, as this once did, proved nothing.)"""
+        from authorizer.api_keys import ApiKey, ApiKeyVerifier  # noqa: PLC0415
+        from authorizer.errors import AuthorizerError  # noqa: PLC0415
+
+        verifier = ApiKeyVerifier(self._settings, _PendingStore(0, self._secrets_client))
+        try:
+            identity = verifier.verify(ApiKey(record.api_key, record.key_id))
+        except AuthorizerError:
+            return False
+        return (identity.principal, identity.scopes) == (record.principal, record.scopes)
+
+    def _secrets_client(self) -> Any:
+        if self._client is None:
+            self._client = aws.client("secretsmanager")
+        return self._client
 
     def client_secret_works(self, record: ClientRecord) -> bool:
         from shared.clients import secret_matches  # noqa: PLC0415 - only for client rotations
 
         return record.client_secret is not None and secret_matches(record.client_secret, record)
+
+
+class _PendingStore(SecretStore):
+    """The authorizer's secret store, showing a secret's AWSPENDING version where the
+    authorizer reads AWSCURRENT (and nothing where it reads AWSPREVIOUS: the pending value
+    must pass on its own)."""
+
+    def get(self, secret_id: str, stage: str, *, refresh: bool = False) -> SecretVersion | None:
+        if stage != AWSCURRENT:
+            return None
+        return super().get(secret_id, AWSPENDING, refresh=True)
 
 
 _rotator: Rotator | None = None
@@ -82,7 +111,8 @@ def rotator() -> Rotator:
     """One per container, created on first use; tests may set `_rotator` beforehand."""
     global _rotator  # noqa: PLW0603 - the per-container cache of an expensive client
     if _rotator is None:
-        _rotator = Rotator(aws.client("secretsmanager"), AuthorizerChecks(SETTINGS))
+        client = aws.client("secretsmanager")
+        _rotator = Rotator(client, AuthorizerChecks(SETTINGS, client))
     return _rotator
 
 

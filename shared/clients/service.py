@@ -250,7 +250,7 @@ def new_secrets_client() -> Any:
 
 
 def new_dynamodb_client() -> Any:
-    return aws.client("dynamodb", connect_timeout=1, read_timeout=1, max_attempts=2)
+    return aws.client("dynamodb", connect_timeout=1, read_timeout=1, max_retries=2)
 
 
 @functools.cache

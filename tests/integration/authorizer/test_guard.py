@@ -22,7 +22,7 @@ from shared.security_table import (
     revoked_subject_key,
 )
 from shared.settings import SecuritySettings
-from tests.integration.authorizer.conftest import Secrets
+from tests.integration.authorizer.conftest import JWT_ISSUER, Secrets
 from tests.integration.authorizer.support import (
     api_key_event,
     assert_dependency_error,
@@ -161,19 +161,27 @@ def test_one_ip_does_not_lock_another(
     assert guarded.handle(automate(service_token(), ip="192.0.2.67"))
 
 
-def test_credential_counter_locks_across_ips(
-    guarded: Authorizer, aws: Secrets, clock: Clock
+def test_forged_failures_naming_a_victim_never_lock_the_victim_out(
+    guarded: Authorizer, aws: Secrets, service_token: Mint, clock: Clock
 ) -> None:
-    """Credential stuffing from many IPs against one API key id locks that key id."""
+    """Failures are counted per source IP only. Anyone can write a victim's API key id or `sub`
+    into forged credentials: counting claimed identities once let ten forged requests from ten
+    addresses lock a valid key and a valid service out, window after window."""
     clock.now = (int(clock.now) // WINDOW) * WINDOW + 1
     record = ApiKeyRecord.issue("billing", [])
     aws.put_api_key(record)
     wrong = ApiKeyRecord.issue("x", [], key_id=record.key_id).api_key
-    for i in range(THRESHOLD):
+    forged = service_token(sub="svc-payments", key="a forged key, not the signing key, 32+ bytes")
+    for i in range(THRESHOLD * 2):
         event = api_key_event("GET", "/api/internal", wrong)
         event["requestContext"]["identity"]["sourceIp"] = f"203.0.113.{i}"
         assert_unauthorized(guarded, event)
-    assert_unauthorized(guarded, api_key_event("GET", "/api/internal", record.api_key))
+        assert_unauthorized(guarded, automate(forged, ip=f"203.0.113.{i}"))
+    allowed = guarded.handle(api_key_event("GET", "/api/internal", record.api_key))
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert guarded.handle(automate(service_token(sub="svc-payments")))["principalId"] == (
+        "svc-payments"
+    )
 
 
 def test_success_path_costs_one_dynamodb_round_trip(
@@ -215,15 +223,42 @@ def test_subject_revocation_refuses_tokens_issued_before_it(
     guarded: Authorizer, service_token: Mint, oauth_token: Mint, dynamo: CountingDynamo
 ) -> None:
     now = int(time.time())
-    old = service_token(iat=now - 100)
-    revoke(
-        dynamo.client, revoked_subject_key("svc-payments"), before=now - 50, expires_at=now + 3600
-    )
+    skew = guarded.settings.clock_skew_seconds
+    old = service_token(iat=now - 300)
+    key = revoked_subject_key("jwt", JWT_ISSUER, "svc-payments")
+    revoke(dynamo.client, key, before=now - 250, expires_at=now + 3600)
     assert_unauthorized(guarded, automate(old))
-    assert guarded.handle(automate(service_token(iat=now)))
-    revoke(dynamo.client, revoked_subject_key("user-42"), before=now + 1, expires_at=now + 3600)
+    # A token stamped within the skew after the revocation may come from a fast clock that
+    # minted it before: refused too. One issued later passes.
+    assert_unauthorized(guarded, automate(service_token(iat=now - 250 + skew)))
+    assert guarded.handle(automate(service_token(iat=now - 250 + skew + 1)))
+    oauth_issuer = guarded.settings.oauth_issuer or ""
+    oauth_key = revoked_subject_key("oauth", oauth_issuer, "user-42")
+    revoke(dynamo.client, oauth_key, before=now + 1, expires_at=now + 3600)
     assert_unauthorized(guarded, bearer("GET", "/api/secure-automate", oauth_token()))
     assert_unauthorized(guarded, bearer("GET", "/api/secure-automate", oauth_token(iat=None)))
+
+
+def test_a_subject_revocation_is_one_schemes_subject_only(
+    guarded: Authorizer, service_token: Mint, oauth_token: Mint, dynamo: CountingDynamo
+) -> None:
+    """Revoking OAuth subject `x` once revoked internal service `x` too (and the other way)."""
+    now = int(time.time())
+    oauth_issuer = guarded.settings.oauth_issuer or ""
+    revoke(
+        dynamo.client,
+        revoked_subject_key("oauth", oauth_issuer, "svc-payments"),
+        before=now + 100,
+        expires_at=now + 3600,
+    )
+    assert guarded.handle(automate(service_token(sub="svc-payments")))
+    revoke(
+        dynamo.client,
+        revoked_subject_key("jwt", JWT_ISSUER, "user-42"),
+        before=now + 100,
+        expires_at=now + 3600,
+    )
+    assert guarded.handle(bearer("GET", "/api/secure-automate", oauth_token()))
 
 
 def test_revocation_fails_closed_and_lockout_fails_open_when_the_table_is_down(

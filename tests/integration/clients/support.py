@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from shared.clients import ASSERTION_TYPE
 from shared.secret_formats import ClientRecord, client_secret_name
 from shared.settings import AuthorizerSettings, SecuritySettings
-from tests.helpers import authorizer_event, load_event
+from tests.helpers import authorizer_event, covers, load_event
 from tests.integration.rotation.support import (
     SIGNING_SECRET_NAME,
     Aws,
@@ -172,7 +172,6 @@ def authorizer_settings() -> AuthorizerSettings:
 def authorizer_answer(aws: Aws, token: str, method: str, path: str) -> str:
     """'allow', 'deny' or 'unauthorized' from the real, unchanged authorizer."""
     from authorizer import app  # noqa: PLC0415
-    from authorizer.policy import covers  # noqa: PLC0415
 
     previous = app.AUTHORIZER
     app.AUTHORIZER = real_authorizer(aws, authorizer_settings(), Clocks())

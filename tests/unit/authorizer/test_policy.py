@@ -4,8 +4,6 @@ equal to "the policy built covers the invoked ARN" for every route."""
 from __future__ import annotations
 
 import itertools
-import re
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,7 +12,7 @@ from hypothesis import strategies as st
 from authorizer.policy import allowed_resources, build_policy, permits
 from authorizer.request import parse_method_arn
 from shared import ROUTES, AuthorizerName, Grants, Route, Scheme, find_route
-from tests.helpers import method_arn, route_arn
+from tests.helpers import covers, method_arn, route_arn
 
 ARN = parse_method_arn(method_arn("GET", "/api/automate"))
 B, K = AuthorizerName.BEARER, AuthorizerName.API_KEY
@@ -163,19 +161,6 @@ def test_routes_without_an_authorizer_never_appear_in_a_policy(
 
 
 # --- the verdict: `permits` agrees with the policy it goes with ---------------------------------
-
-
-def covers(policy: dict[str, Any], resource: str) -> bool:
-    """Whether an Allow statement of the policy matches `resource`, as API Gateway evaluates
-    execute-api ARNs (`*` spans any characters, `/` included). The oracle for `permits`."""
-    for statement in policy["policyDocument"]["Statement"]:
-        if statement["Effect"] != "Allow":
-            continue
-        for pattern in statement["Resource"]:
-            wildcard = ".*".join(re.escape(part) for part in pattern.split("*"))
-            if re.fullmatch(wildcard, resource):
-                return True
-    return False
 
 
 def concrete(route: Route, values: dict[str, str]) -> tuple[str, dict[str, str]]:

@@ -104,9 +104,7 @@ def test_a_bearer_token_takes_its_scheme_in_registry_order(
 def test_the_bearer_presentation_keys_lookups_on_unverified_identifiers() -> None:
     value = f"bearer {token('HS256', client_id='c-1', jti='j-1')}"
     _, presented = SCHEMES.read(bearer_request(value), value)
-    assert presented.subject == Subject(
-        "203.0.113.7", credential_id="token:c-1", jti="j-1", subject="c-1"
-    )
+    assert presented.subject == Subject("203.0.113.7", jti="j-1", subject="c-1")
     assert presented.kid == "k1"
     assert presented.key_id is None
 
@@ -123,7 +121,7 @@ def test_the_api_key_presentation() -> None:
     presentation, presented = SCHEMES.read(request, key)
     assert presentation is API_KEY
     assert presented.key_id == "abcdefghijklmnop"
-    assert presented.subject.credential_id == "api_key:abcdefghijklmnop"
+    assert presented.subject == Subject("203.0.113.7", key_id="abcdefghijklmnop")
     with pytest.raises(CredentialError, match="malformed"):
         SCHEMES.read(request, "wfk_short")
 
@@ -193,7 +191,7 @@ def read_proof(value: str, request: AuthRequest) -> Presented[ProofBound] | None
     proof = request.header("Proof")
     if proof is None:
         raise CredentialError("missing_proof")
-    subject = Subject(request.source_ip, credential_id=f"token:{presented}")
+    subject = Subject(request.source_ip, subject=presented)
     return Presented(ProofBound(presented, proof), subject)
 
 

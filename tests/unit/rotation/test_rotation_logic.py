@@ -116,11 +116,3 @@ def test_test_secret_fails_when_the_authorizer_would_refuse(
     monkeypatch.setattr(service_tokens, "verify_with_key", refuse)
     key = parse_signing_secret(new_signing_secret())
     assert AuthorizerChecks(AuthorizerSettings()).signing_key_works(key) is False
-
-
-def test_test_secret_checks_api_keys_with_the_authorizer_comparison() -> None:
-    checks = AuthorizerChecks(AuthorizerSettings())
-    record = ApiKeyRecord.issue("svc", ["workflow:read"])
-    assert checks.api_key_works(record) is True
-    revoked = ApiKeyRecord(record.api_key, record.principal, record.scopes, revoked=True)
-    assert checks.api_key_works(revoked) is False
