@@ -548,8 +548,16 @@ def run(argv: list[str] | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     # Audit and log lines go to stderr: stdout carries only the command's result.
     handler = logger.registered_handler
-    if isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)
+    previous = handler.setStream(sys.stderr) if isinstance(handler, logging.StreamHandler) else None
+    try:
+        return _run_reporting(argv)
+    finally:
+        if previous is not None and isinstance(handler, logging.StreamHandler):
+            handler.setStream(previous)
+
+
+def _run_reporting(argv: list[str] | None) -> int:
+    """`run`, with every refusal or failure turned into one line on stderr and an exit code."""
     try:
         return run(argv)
     except ApiError as error:

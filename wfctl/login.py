@@ -118,7 +118,8 @@ def _send(method: str, url: str, token: str, data: bytes | None) -> Answer:
         with _OPENER.open(request, timeout=CALL_TIMEOUT_SECONDS) as response:
             return Answer(response.status, response.read(MAX_BODY_BYTES))
     except urllib.error.HTTPError as error:
-        return Answer(error.code, error.read(MAX_BODY_BYTES))
+        with error:
+            return Answer(error.code, error.read(MAX_BODY_BYTES))
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         raise LoginError(f"the API could not be reached: {type(error).__name__}") from None
 

@@ -184,10 +184,11 @@ def _post_form(url: str, form: Mapping[str, str]) -> dict[str, Any]:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
             answer = json.loads(response.read(MAX_ANSWER_BYTES))
     except urllib.error.HTTPError as error:
-        try:
-            code = safe_code(json.loads(error.read(4096)).get("error"))
-        except (ValueError, AttributeError):
-            code = "error"
+        with error:
+            try:
+                code = safe_code(json.loads(error.read(4096)).get("error"))
+            except (ValueError, AttributeError):
+                code = "error"
         raise LoginError(f"the token endpoint answered {error.code} {code}") from None
     except (urllib.error.URLError, TimeoutError, ValueError, OSError) as error:
         raise LoginError(
