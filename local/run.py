@@ -708,6 +708,7 @@ def write_state(
         "api_key": creds.api_key,
         "api_key_id": creds.api_key_id,
         "jwt_secret_id": authorizer_env.get("JWT_SECRET_ID"),
+        "security_table_name": authorizer_env.get("SECURITY_TABLE_NAME"),
         "api_key_prefix": authorizer_env.get("API_KEY_SECRET_PREFIX") or DEFAULT_API_KEY_PREFIX,
         "jwt_issuer": authorizer_env.get("JWT_ISSUER"),
         "jwt_audience": authorizer_env.get("JWT_AUDIENCE"),
