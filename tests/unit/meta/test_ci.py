@@ -11,7 +11,7 @@ def test_ci_installs_chromium_and_refuses_to_skip_the_browser_test() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make browser" in ci
     assert "export WFCTL_REQUIRE_BROWSER=1" in ci
-    assert ci.index("make browser") < ci.index("make test")
+    assert ci.index("\nmake browser") < ci.index("\nmake test")
     makefile = (ROOT / "Makefile").read_text()
     assert "apt-get install -y -qq chromium chromium-driver" in makefile
     browser_test = (ROOT / "tests" / "e2e" / "test_browser_login.py").read_text()
