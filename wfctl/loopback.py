@@ -23,6 +23,8 @@ _DONE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>wf
 
 class _Handler(BaseHTTPRequestHandler):
     server: CallbackServer
+    #: A connection that sends nothing must not hold the one-threaded server (seconds).
+    timeout = 5
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -294,3 +295,19 @@ def test_a_corrupted_token_file_is_never_used(provider: Provider, tmp_path: Path
         login.call("GET", provider.base, "/api/secure-automate", token_file=path)
     assert all(secret not in str(raised.value) for secret in SECRETS)
     assert provider.api_tokens == []
+
+
+def test_a_silent_connection_does_not_block_the_callback() -> None:
+    with CallbackServer() as server:
+        port = server.server_address[1]
+        silent = socket.create_connection(("127.0.0.1", port))  # connects, never sends
+        try:
+            thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+            thread.start()
+            url = f"{server.redirect_uri}?code=c&state=s"
+            with urllib.request.urlopen(url, timeout=15) as answer:
+                assert answer.status == 200
+            server.shutdown()
+            assert server.wait(1) == {"code": "c", "state": "s"}
+        finally:
+            silent.close()
