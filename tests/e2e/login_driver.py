@@ -12,6 +12,17 @@ from pathlib import Path
 from tests.e2e.conftest import LocalRun
 from tests.helpers import ROOT
 
+#: Every `wfctl login` started by a test, so that a failed test leaves none running.
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+def stop_all() -> None:
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
 
 @dataclass
 class LoginProcess:
@@ -57,6 +68,7 @@ def start_login(local_run: LocalRun, config_home: Path, timeout: float = 60) -> 
         stderr=subprocess.STDOUT,
         text=True,
     )
+    _STARTED.append(process)
     assert process.stdout is not None
     printed: list[str] = []
     for line in process.stdout:

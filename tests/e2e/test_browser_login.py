@@ -24,7 +24,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.e2e.conftest import LocalRun
-from tests.e2e.login_driver import start_login, wfctl
+from tests.e2e.login_driver import start_login, stop_all, wfctl
 
 pytestmark = pytest.mark.browser
 
@@ -65,6 +65,12 @@ def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(autouse=True)
+def _no_login_left_running() -> Iterator[None]:
+    yield
+    stop_all()
 
 
 def test_login_in_a_real_browser_then_call_and_refresh(

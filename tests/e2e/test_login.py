@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -13,9 +14,15 @@ import pytest
 import requests
 
 from tests.e2e.conftest import LocalRun
-from tests.e2e.login_driver import start_login, wfctl
+from tests.e2e.login_driver import start_login, stop_all, wfctl
 
 INTERACTION = re.compile(r'action="(/interaction/[A-Za-z0-9_-]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _no_login_left_running() -> Iterator[None]:
+    yield
+    stop_all()
 
 
 def sign_in_pages(url: str, user: str, password: str, *, allow: bool = True) -> requests.Response:
