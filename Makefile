@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install install-sam test lint typecheck unit template coverage run oidc clean bench bench-smoke
+.PHONY: install install-sam test lint typecheck unit template coverage run oidc clean bench bench-smoke browser test-browser
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,21 @@ $(OIDC_STAMP): local/oidc/package.json local/oidc/package-lock.json
 	fi
 
 oidc: $(OIDC_STAMP)
+
+# Debian's Chromium and its driver, for the browser login test (tests/e2e/test_browser_login.py).
+# A browser that downloads its own build (playwright install) cannot be fetched offline; the
+# packaged one can. Needs root (or sudo); does nothing when both are installed.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver
+
+# Only the real-browser login test (it starts its own local run).
+test-browser: install oidc browser
+	WFCTL_REQUIRE_BROWSER=1 $(BIN)/pytest -q -m browser
 
 # The whole API on loopback: PORT (3000), MOTO_PORT (4566), OIDC_PORT (3001) are configurable.
 PORT ?= 3000

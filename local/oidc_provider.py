@@ -24,6 +24,11 @@ from shared.scopes import ADMIN, READ, TRIGGER
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 SERVER_SCRIPT = OIDC_DIR / "server.mjs"
 DEMO_CLIENT_ID = "workflow-demo"
+#: The public client `wfctl login` uses (authorization code + PKCE, loopback redirect).
+LOGIN_CLIENT_ID = "wfctl"
+#: The one person of the local provider (printed in the banner: a demo, not a secret).
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-password"
 OTHER_AUDIENCE = "urn:example:another-api"
 SIGNING_ALG = "ES256"
 
@@ -52,11 +57,22 @@ class OidcClient:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginClient:
+    """The public client of `wfctl login` (`token_endpoint_auth_method: none`, PKCE)."""
+
+    client_id: str = LOGIN_CLIENT_ID
+    scope: str = f"openid offline_access {READ} {TRIGGER}"
+    access_token_ttl: int = 300
+    refresh_token_ttl: int = 86400
+
+
+@dataclass(frozen=True, slots=True)
 class OidcConfig:
     port: int
     audience: str
     clients: Sequence[OidcClient]
     keys: Sequence[dict[str, Any]] = field(default_factory=lambda: [new_signing_key()])
+    login_client: LoginClient | None = field(default_factory=LoginClient)
 
     @property
     def issuer(self) -> str:
@@ -84,7 +100,7 @@ class OidcConfig:
             "port": self.port,
             "signing_alg": SIGNING_ALG,
             "jwks": {"keys": list(self.keys)},
-            "scopes": ["openid", READ, TRIGGER, ADMIN],
+            "scopes": ["openid", "offline_access", READ, TRIGGER, ADMIN],
             "cookie_key": secrets.token_urlsafe(32),
             "clients": [
                 {
@@ -95,6 +111,17 @@ class OidcConfig:
                 }
                 for c in self.clients
             ],
+            "login_client": None
+            if self.login_client is None
+            else {
+                "client_id": self.login_client.client_id,
+                "scope": self.login_client.scope,
+                "access_token_ttl": self.login_client.access_token_ttl,
+            },
+            "refresh_token_ttl": (
+                self.login_client.refresh_token_ttl if self.login_client else 86400
+            ),
+            "demo_user": {"login": DEMO_USER, "password": DEMO_PASSWORD},
             # The API's audience is the default resource; a second resource server lets tests
             # (and curious users) get a token that is valid, but for another audience.
             "default_resource": self.resource_indicator,

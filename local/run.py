@@ -415,6 +415,15 @@ def instructions(
             "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
             "",
         ]
+        if creds.oauth.login_client is not None:
+            lines += [
+                "# Sign a person in (authorization code + PKCE, docs/wfctl.md); the demo user is "
+                f"{oidc_provider.DEMO_USER} / {oidc_provider.DEMO_PASSWORD}:",
+                f"export OAUTH_ISSUER={creds.oauth.issuer} WFCTL_API_URL={base}",
+                ".venv/bin/python -m wfctl login            # or --no-browser to print the URL",
+                ".venv/bin/python -m wfctl call GET /api/secure-automate",
+                "",
+            ]
     else:
         lines += [f"# OAuth demo disabled: {node_missing}", ""]
     lines += [
@@ -518,6 +527,13 @@ def main(argv: list[str] | None = None) -> int:
         help="where the demo credentials for scripts go (mode 0600, removed on stop)",
     )
     parser.add_argument("--workdir", type=Path, help="where logs and config go (default: temp)")
+    parser.add_argument(
+        "--login-token-ttl",
+        type=int,
+        default=300,
+        help="access-token lifetime of the `wfctl login` client, in seconds (tests shorten it "
+        "to see the refresh)",
+    )
     args = parser.parse_args(argv)
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="workflow-api-local-"))
@@ -553,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
                     port=args.oidc_port,
                     audience=audience,
                     clients=[oidc_provider.demo_client(), oidc_provider.short_lived_client()],
+                    login_client=oidc_provider.LoginClient(access_token_ttl=args.login_token_ttl),
                 )
                 start_oidc(kids, oauth, workdir, env)
                 provider_env = {
@@ -695,6 +712,7 @@ def write_state(
         "api_key": creds.api_key,
         "api_key_id": creds.api_key_id,
         "jwt_secret_id": authorizer_env.get("JWT_SECRET_ID"),
+        "security_table_name": authorizer_env.get("SECURITY_TABLE_NAME"),
         "api_key_prefix": authorizer_env.get("API_KEY_SECRET_PREFIX") or DEFAULT_API_KEY_PREFIX,
         "jwt_issuer": authorizer_env.get("JWT_ISSUER"),
         "jwt_audience": authorizer_env.get("JWT_AUDIENCE"),
@@ -710,6 +728,14 @@ def write_state(
             "token_endpoint": creds.oauth.token_endpoint,
             "audience": creds.oauth.audience,
             "jwks_uri": creds.oauth.jwks_uri,
+            "login": None
+            if creds.oauth.login_client is None
+            else {
+                "client_id": creds.oauth.login_client.client_id,
+                "ttl": creds.oauth.login_client.access_token_ttl,
+                "user": oidc_provider.DEMO_USER,
+                "password": oidc_provider.DEMO_PASSWORD,
+            },
             "clients": [
                 {
                     "client_id": c.client_id,

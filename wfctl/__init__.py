@@ -1,6 +1,9 @@
-"""`python -m wfctl`: the operator command for this API (service tokens and API keys).
+"""`wfctl`: the operator command of the workflow API (docs/wfctl.md).
 
-It only uses boto3's normal configuration (profile, region, `AWS_ENDPOINT_URL`), so the same
-command works against the local run (moto) and a real AWS account. Secret formats come from
-`shared.secret_formats`; nothing here re-implements them.
+Installed as a console script by `pip install .`; `python -m wfctl` runs the same command. It
+uses boto3's normal configuration (profile, region, `AWS_ENDPOINT_URL`), so the same command
+works against the local run (moto) and a real AWS account; secret formats, request parsing and
+the audit line come from `shared`, the code of the API itself, never re-implemented here.
 """
+
+__version__ = "0.1.0"

@@ -38,11 +38,34 @@ class KeySummary:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "key_id": self.key_id,
+            "keyId": self.key_id,
             "principal": self.principal,
             "scopes": list(self.scopes),
             "revoked": self.revoked,
             "created": self.created,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDetails:
+    """What `show` shows: the summary, the rotation schedule and the last rotation (never the
+    key value)."""
+
+    summary: KeySummary
+    rotation_enabled: bool
+    rotate_after_days: int | None
+    rotation_function_arn: str | None
+    last_rotated: str | None
+    next_rotation: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.summary.as_json(),
+            "rotationEnabled": self.rotation_enabled,
+            "rotateAfterDays": self.rotate_after_days,
+            "rotationFunctionArn": self.rotation_function_arn,
+            "lastRotated": self.last_rotated,
+            "nextRotation": self.next_rotation,
         }
 
 
@@ -69,18 +92,41 @@ def _current(client: Any, prefix: str, key_id: str) -> ApiKeyRecord:
     return ApiKeyRecord.parse(response["SecretString"])
 
 
-def rotate(client: Any, prefix: str, key_id: str) -> ApiKeyRecord:
-    """A new value for the key now; the old value keeps working for the grace window."""
+def rotate(client: Any, prefix: str, key_id: str) -> tuple[ApiKeyRecord, str]:
+    """A new value for the key now (and its version id); the old value keeps working for the
+    grace window."""
     current = _current(client, prefix, key_id)
     if current.revoked:
         raise ApiKeyError(f"API key {key_id} is revoked")
     record = ApiKeyRecord(new_api_key(key_id), current.principal, current.scopes)
-    client.put_secret_value(
+    written = client.put_secret_value(
         SecretId=api_key_secret_name(prefix, key_id),
         SecretString=record.to_secret_string(),
         VersionStages=[AWSCURRENT],
     )
-    return record
+    return record, str(written.get("VersionId", ""))
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def show(client: Any, prefix: str, key_id: str) -> KeyDetails:
+    """One key's metadata from `DescribeSecret` and its current version's principal/scopes."""
+    record = _current(client, prefix, key_id)  # validates the id, refuses an unknown key
+    entry = client.describe_secret(SecretId=api_key_secret_name(prefix, key_id))
+    rules = entry.get("RotationRules") or {}
+    days = rules.get("AutomaticallyAfterDays")
+    return KeyDetails(
+        summary=KeySummary(
+            key_id, record.principal, record.scopes, record.revoked, _iso(entry.get("CreatedDate"))
+        ),
+        rotation_enabled=bool(entry.get("RotationEnabled")),
+        rotate_after_days=int(days) if isinstance(days, int) else None,
+        rotation_function_arn=entry.get("RotationLambdaARN"),
+        last_rotated=_iso(entry.get("LastRotatedDate")),
+        next_rotation=_iso(entry.get("NextRotationDate")),
+    )
 
 
 def list_keys(client: Any, prefix: str) -> Iterator[KeySummary]:

@@ -30,6 +30,8 @@ from shared.secret_formats import ClientRecord, client_secret_name
 from tests.helpers import ROOT
 
 START_TIMEOUT = 90.0
+#: Access-token lifetime of the local provider's `wfctl` client in the test run (seconds).
+LOGIN_TOKEN_TTL = 8
 NODE_MISSING = "Node.js is not installed: the local OAuth provider (oidc-provider) cannot run"
 
 
@@ -189,6 +191,8 @@ def start_local_run(tmp: Path, extra: Sequence[str] = ()) -> LocalRun:
         "--env", "CLOCK_SKEW_SECONDS=0",
         "--authorizer-env", "JWKS_CACHE_SECONDS=1",
         "--authorizer-env", "POWERTOOLS_PARAMETERS_MAX_AGE=0",
+        # `wfctl login` tokens expire within a test, so that the refresh is seen.
+        "--login-token-ttl", str(LOGIN_TOKEN_TTL),
         *extra,
     ]  # fmt: skip
     if shutil.which("node") is None:

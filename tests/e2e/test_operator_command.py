@@ -7,6 +7,8 @@ import subprocess
 import sys
 from typing import Any
 
+import jwt
+
 from tests.e2e.conftest import LocalRun
 from tests.helpers import ROOT
 
@@ -116,23 +118,59 @@ def test_api_key_lifecycle(local_run: LocalRun) -> None:
             "--rotation-function-arn", rotation_function,
         ).stdout
     )  # fmt: skip
-    assert created["rotate_after_days"] == 90
-    old_key, key_id = created["api_key"], created["key_id"]
+    assert set(created) == {"keyId", "apiKey", "principal", "scopes", "rotateAfterDays"}
+    assert created["rotateAfterDays"] == 90
+    old_key, key_id = created["apiKey"], created["keyId"]
     assert local_run.call("GET", "/api/internal", api_key=old_key).status_code == 200
     listed = json.loads(ok(wfctl(local_run, "api-keys", "list")))
-    assert {"key_id": key_id, "principal": "batch", "scopes": ["workflow:read"]}.items() <= next(
-        k for k in listed if k["key_id"] == key_id
+    assert {"keyId": key_id, "principal": "batch", "scopes": ["workflow:read"]}.items() <= next(
+        k for k in listed if k["keyId"] == key_id
     ).items()
-    assert all("api_key" not in k for k in listed)  # never the value
+    assert old_key not in json.dumps(listed)  # never the value
+    shown = json.loads(ok(wfctl(local_run, "api-keys", "show", key_id)))
+    assert shown["rotationEnabled"] is True
+    assert shown["rotateAfterDays"] == 90
+    assert shown["rotationFunctionArn"] == rotation_function
+    assert {"lastRotated", "nextRotation", "created"} <= set(shown)
+    assert old_key not in json.dumps(shown)
 
-    new_key = json.loads(ok(wfctl(local_run, "api-keys", "rotate", key_id)))["api_key"]
+    rotated = wfctl(local_run, "api-keys", "rotate", key_id)
+    new_key = json.loads(ok(rotated))["apiKey"]
     assert new_key != old_key
+    audit = [json.loads(line) for line in rotated.stderr.splitlines() if '"audit"' in line]
+    assert [(a["action"], a["api_key_id"]) for a in audit] == [("api_key.rotated", key_id)]
+    assert audit[0]["principal"].startswith("operator:")
+    assert new_key not in rotated.stderr
+    assert old_key not in rotated.stderr
     assert local_run.call("GET", "/api/internal", api_key=new_key).status_code == 200
     # Within the grace window the previous value still works (new identity: not cached).
     assert local_run.call("GET", "/api/internal", api_key=old_key).status_code == 200
 
-    ok(wfctl(local_run, "api-keys", "revoke", key_id))
+    revoked = json.loads(ok(wfctl(local_run, "api-keys", "revoke", key_id)))
+    assert revoked["keyId"] == key_id
+    assert revoked["revoked"] is True
     requests_flush = local_run.call("POST", "/__local/cache/flush")  # as if the TTL ran out
     assert requests_flush.status_code == 204
     assert local_run.call("GET", "/api/internal", api_key=new_key).status_code == 401
     assert local_run.call("GET", "/api/internal", api_key=old_key).status_code == 401
+
+
+def test_revocations_through_the_apis_store(local_run: LocalRun) -> None:
+    table = local_run.state["security_table_name"]
+    token = local_run.service_token("workflow:read", subject="e2e-revoked-by-wfctl")
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    done = wfctl(local_run, "revocations", "--table", table, "create", "--jti", jti)
+    created = json.loads(ok(done))
+    assert created["jti"] == jti
+    assert created["revokedBy"].startswith("operator:")
+    assert '"revoke_token"' in done.stderr  # the API's audit action
+    listed = json.loads(ok(wfctl(local_run, "revocations", "--table", table, "list")))
+    assert jti in [r.get("jti") for r in listed["revocations"]]
+    # The API lists the same store.
+    admin = local_run.service_token("workflow:admin", subject="e2e-admin-for-wfctl")
+    api = local_run.call("GET", "/api/admin/revocations?limit=100", admin).json()
+    assert jti in [r.get("jti") for r in api["revocations"]]
+    # What the API refuses, wfctl refuses (same parser), before any write.
+    bad = wfctl(local_run, "revocations", "--table", table, "create", "--sub", "has space")
+    assert bad.returncode == 2
+    assert "invalid_revocation" in bad.stderr
