@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install install-sam test lint typecheck unit template coverage run oidc clean bench bench-smoke
+.PHONY: install install-sam test lint typecheck unit template coverage run oidc contract docs clean bench bench-smoke
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ template: install install-sam
 	$(SAM_ENV) $(SAM) build --template template.yaml --build-dir .aws-sam/build
 	$(BIN)/python packaging/smoke_test_build.py .aws-sam/build
 
-test: lint typecheck template oidc
+test: lint typecheck template oidc contract
 	$(BIN)/pytest -q
 
 coverage: install
@@ -63,6 +63,22 @@ $(OIDC_STAMP): local/oidc/package.json local/oidc/package-lock.json
 	fi
 
 oidc: $(OIDC_STAMP)
+
+# newman, which runs docs/postman/ against the local run in the e2e tests (pinned by
+# local/contract/package-lock.json); skipped without npm.
+CONTRACT_STAMP := local/contract/node_modules/.package-lock.json
+$(CONTRACT_STAMP): local/contract/package.json local/contract/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix local/contract --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the Postman collection test needs Node.js 20+"; \
+	fi
+
+contract: $(CONTRACT_STAMP)
+
+# Regenerate docs/openapi.json, docs/postman/ and the reference part of docs/api.md.
+docs: install
+	$(BIN)/python -m tools.openapi
 
 # The whole API on loopback: PORT (3000), MOTO_PORT (4566), OIDC_PORT (3001) are configurable.
 PORT ?= 3000
