@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements
 .PHONY: install install-sam test lint typecheck unit template coverage run oidc contract docs clean bench bench-smoke
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
+	@echo "installing the pinned Python dependencies into $(VENV) (first time: about a minute)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
@@ -85,6 +86,7 @@ PORT ?= 3000
 MOTO_PORT ?= 4566
 OIDC_PORT ?= 3001
 run: install oidc
+	@echo "make run: dependencies installed; starting (Ctrl-C stops)"
 	$(BIN)/python -m local.run --port $(PORT) --moto-port $(MOTO_PORT) --oidc-port $(OIDC_PORT)
 
 # The benchmark (bench/README.md): not part of `make test`; timings vary with machine load.

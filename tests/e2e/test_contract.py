@@ -221,3 +221,22 @@ def test_newman_is_pinned_by_the_project() -> None:
     lock = json.loads((ROOT / "local" / "contract" / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/newman"]["version"]
     assert shutil.which("npm") is None or (ROOT / "local" / "contract" / "package.json").exists()
+
+
+def test_the_client_examples_run_against_the_local_run(contract_run: LocalRun) -> None:
+    credentials = contract_run.state["credentials_file"]
+    python = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "examples" / "client.py"), credentials],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert python.returncode == 0, python.stderr[-3000:]
+    assert json.loads(python.stdout)["status"] == "SUCCEEDED"
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    answer = subprocess.run(
+        [node, str(ROOT / "docs" / "examples" / "client.mjs"), credentials, "wait"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    assert json.loads(answer.stdout)["status"] == "RUNNING"
