@@ -5,9 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install install-sam test lint typecheck unit template coverage run oidc clean bench bench-smoke browser test-browser
+.PHONY: install install-sam test lint typecheck unit template coverage run oidc contract docs clean bench bench-smoke browser test-browser
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
+	@echo "installing the pinned Python dependencies into $(VENV) (first time: about a minute)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
@@ -47,7 +48,7 @@ template: install install-sam
 	$(SAM_ENV) $(SAM) build --template template.yaml --build-dir .aws-sam/build
 	$(BIN)/python packaging/smoke_test_build.py .aws-sam/build
 
-test: lint typecheck template oidc
+test: lint typecheck template oidc contract
 	$(BIN)/pytest -q
 
 coverage: install
@@ -79,11 +80,28 @@ browser:
 test-browser: install oidc browser
 	WFCTL_REQUIRE_BROWSER=1 $(BIN)/pytest -q -m browser
 
+# newman, which runs docs/postman/ against the local run in the e2e tests (pinned by
+# local/contract/package-lock.json); skipped without npm.
+CONTRACT_STAMP := local/contract/node_modules/.package-lock.json
+$(CONTRACT_STAMP): local/contract/package.json local/contract/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix local/contract --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the Postman collection test needs Node.js 20+"; \
+	fi
+
+contract: $(CONTRACT_STAMP)
+
+# Regenerate docs/openapi.json, docs/postman/ and the reference part of docs/api.md.
+docs: install
+	$(BIN)/python -m tools.openapi
+
 # The whole API on loopback: PORT (3000), MOTO_PORT (4566), OIDC_PORT (3001) are configurable.
 PORT ?= 3000
 MOTO_PORT ?= 4566
 OIDC_PORT ?= 3001
 run: install oidc
+	@echo "make run: dependencies installed; starting (Ctrl-C stops)"
 	$(BIN)/python -m local.run --port $(PORT) --moto-port $(MOTO_PORT) --oidc-port $(OIDC_PORT)
 
 # The benchmark (bench/README.md): not part of `make test`; timings vary with machine load.

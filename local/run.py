@@ -438,6 +438,10 @@ def instructions(
         "# API keys and revocations (workflow:admin):",
         f"curl -s -X POST {base}/api/admin/api-keys {admin} {json_type} "
         '-d \'{"principal": "my-batch", "scopes": ["workflow:read"]}\'',
+        f"curl -s -X POST {base}/api/admin/api-keys/<keyId>/rotate {admin}",
+        f"curl -s -X DELETE {base}/api/admin/api-keys/<keyId> {admin}",
+        f"curl -s -X POST {base}/api/admin/revocations {admin} {json_type} "
+        '-d \'{"sub": "some-client"}\'',
         f"curl -s {base}/api/admin/revocations {admin}",
         "",
         "# One call per seed route:",
@@ -460,13 +464,24 @@ def instructions(
         )
     lines += [
         "",
+        "# The `wait` workflow runs five minutes: start it, poll it, cancel it (workflow:admin):",
+        f"WAIT=$(curl -s -X POST {base}/api/workflows/wait/runs {bearer} {json_type} -d '{{}}' "
+        "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"runId\"])')",
+        f"curl -s {base}/v1/api/workflows/wait/runs/$WAIT {bearer}",
+        f"curl -s -X POST {base}/v1/api/workflows/wait/runs/$WAIT/cancel {admin}",
+        "",
         "# A workflow:read token is refused on a trigger route (403):",
         f'curl -s -X POST {base}/api/trigger -H "Authorization: Bearer $('
         f"curl -s -u {demo.client_id}:{demo.client_secret} -d grant_type=client_credentials "
         f'-d scope=workflow:read {creds.token_endpoint} | {_ACCESS_TOKEN})" {json_type} '
         f'-d \'{{"workflowId": "{workflow}", "input": {{}}}}\'',
     ]
-    lines += ["", f"# Gateway counters: curl -s {base}/__local/stats", ""]
+    lines += [
+        "",
+        f"# The OpenAPI document: curl -s {base}/openapi.json   (reference: docs/api.md)",
+        f"# Gateway counters: curl -s {base}/__local/stats",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -496,6 +511,11 @@ def _parse_env(items: list[str]) -> dict[str, str]:
             raise SystemExit(f"--authorizer-env and --env want NAME=VALUE, got {item!r}")
         env[name] = value
     return env
+
+
+def progress(message: str) -> None:
+    """One line on stderr per startup step, so a first start is never silent."""
+    print(f"make run: {message}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -550,7 +570,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         with children() as kids, open(workdir / "moto.log", "w") as moto_log:
+            progress(f"starting the local AWS (moto) on port {args.moto_port}")
             start_moto(kids, args.moto_port, env, moto_log)
+            progress("creating the template's secrets, tables, functions and state machines")
             stack = deploy(args.template, env, args.moto_port)
 
             oauth: oidc_provider.OidcConfig | None = None
@@ -571,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
                     clients=[oidc_provider.demo_client(), oidc_provider.short_lived_client()],
                     login_client=oidc_provider.LoginClient(access_token_ttl=args.login_token_ttl),
                 )
+                progress(f"starting the local OAuth provider on port {args.oidc_port}")
                 start_oidc(kids, oauth, workdir, env)
                 provider_env = {
                     "OAUTH_ISSUER": oauth.issuer,
@@ -595,9 +618,11 @@ def main(argv: list[str] | None = None) -> int:
                 sys.executable, "-m", "local.gateway", "--template", str(args.template),
                 "--deployment", str(deployment_file), "--port", str(args.port),
             ]  # fmt: skip
+            progress(f"starting the local gateway on port {args.port}")
             gateway = kids.start("gateway", gateway_argv, env, None)
             wait_for_port(args.port, gateway, "local gateway")
 
+            progress("registering the demo clients and API key, fetching first tokens")
             creds = demo_credentials(stack, env, args.moto_port, base, oauth)
             fetch_demo_tokens(creds)
             workflow = demo_workflow(stack)

@@ -15,6 +15,8 @@ from pathlib import Path
 from local.deployment import Deployment, build_gateway
 from local.gateway.server import make_server
 
+ROOT = Path(__file__).resolve().parent.parent.parent
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.gateway", description=__doc__)
@@ -22,11 +24,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deployment", type=Path, required=True, help="JSON from local.run")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument(
+        "--openapi",
+        type=Path,
+        default=ROOT / "docs" / "openapi.json",
+        help="the OpenAPI document served at /openapi.json (its first server: this gateway)",
+    )
     args = parser.parse_args(argv)
 
     deployment = Deployment.from_json(json.loads(args.deployment.read_text()))
     gateway = build_gateway(args.template, deployment, warm=True)
     server = make_server(gateway, args.host, args.port)
+    if args.openapi.exists():
+        document = json.loads(args.openapi.read_text(encoding="utf-8"))
+        local = {"url": f"http://{args.host}:{server.server_port}", "description": "this run"}
+        others = [s for s in document.get("servers", []) if "127.0.0.1" not in s.get("url", "")]
+        document["servers"] = [local, *others]
+        gateway.openapi = json.dumps(document, indent=2).encode("utf-8")
     print(f"local gateway ready on http://{args.host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from local.gateway.cache import ResultCache
@@ -40,6 +40,8 @@ from local.gateway.policy import (
 from local.template import ApiSpec, GatewayResponseSpec, RouteSpec
 
 DEBUG_PREFIX = "/__local/"
+#: Where the local run serves the API's OpenAPI document (docs/openapi.json).
+OPENAPI_PATH = "/openapi.json"
 
 #: Built-in Gateway Responses: status, message, `x-amzn-ErrorType`.
 _BUILT_IN: dict[str, tuple[int, str | None, str]] = {
@@ -115,6 +117,8 @@ class Gateway:
         self.stats = Stats()
         self._stats_lock = threading.Lock()
         self._routes = [_CompiledRoute(r, _compile(r.path)) for r in api.routes]
+        self.openapi: bytes | None = None
+        """The OpenAPI document served at `/openapi.json` (set by `python -m local.gateway`)."""
 
     # -- routing -------------------------------------------------------------------------------
 
@@ -128,9 +132,26 @@ class Gateway:
 
     # -- the request ---------------------------------------------------------------------------
 
+    def strip_stage(self, path: str) -> str:
+        """The route path of a path called with the stage prefix (`/v1/api/automate`), so that
+        the `Location` headers the functions build (`requestContext.path` carries the stage,
+        as on execute-api) can be followed; other paths as they are."""
+        prefix = f"/{self.api.stage}"
+        if path.startswith(prefix + "/"):
+            return path[len(prefix) :]
+        return path
+
     def handle(self, request: HttpRequest) -> HttpResponse:
+        path = self.strip_stage(request.path)
+        if path != request.path:
+            request = replace(request, path=path)
         if request.path.startswith(DEBUG_PREFIX):
             return self._debug(request)
+        if request.path == OPENAPI_PATH and request.method in ("GET", "HEAD"):
+            if self.openapi is None:
+                return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request)
+            headers = [("Content-Type", "application/json")]
+            return HttpResponse(200, headers, self.openapi)
         with self._stats_lock:
             self.stats.requests += 1
         found = self.match(request.method, request.path)

@@ -55,7 +55,15 @@ class _Handler(BaseHTTPRequestHandler):
                 flush=True,
             )
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    # Every method, as API Gateway: one a route does not serve gets its 404 answer, not the
+    # standard library's HTML 501.
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = _serve
+
+    def __getattr__(self, name: str) -> object:
+        """`do_<METHOD>` for any other method (QUERY, PROPFIND, ...): served the same way."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: object) -> None:
         """Silence the default log line (it includes the full request line with the query)."""

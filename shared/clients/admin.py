@@ -15,11 +15,15 @@ No client secret is ever logged or put in an exception.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shared import aws
+from shared.api_errors import InvalidNextTokenError
 from shared.clients.errors import (
     ClientExistsError,
     ClientRotationInProgressError,
@@ -112,12 +116,13 @@ class ClientAdmin:
             "Filters": [{"Key": "name", "Values": [self.settings.client_secret_prefix]}],
             "MaxResults": limit,
         }
-        if next_token:
-            arguments["NextToken"] = next_token
-        with SECRETS_MANAGER.translated():
+        if next_token is not None:
+            arguments["NextToken"] = decode_page_token(next_token)
+        with SECRETS_MANAGER.translated(InvalidNextTokenException=InvalidNextTokenError):
             page = self._client.list_secrets(**arguments)
         summaries = list(self._summaries(page.get("SecretList", [])))
-        return summaries, page.get("NextToken")
+        engine_token = page.get("NextToken")
+        return summaries, encode_page_token(engine_token) if engine_token else None
 
     def rotate(self, client_id: str) -> ClientRotationStarted:
         metadata = self._describe(client_id)
@@ -249,3 +254,29 @@ def new_client() -> SecretsManagerClient:
 def default_admin() -> ClientAdmin:
     """The container's admin service, built on first use (tests call `cache_clear()`)."""
     return ClientAdmin(ClientAdminSettings.from_env(), new_client())
+
+
+#: Secrets Manager's own tokens are at most 4096 characters; ours wrap them.
+MAX_PAGE_TOKEN_CHARS = 6000
+
+
+def encode_page_token(engine_token: str) -> str:
+    """The `nextToken` of a client listing: Secrets Manager's token, wrapped so that a token
+    from anywhere else is refused (400) before Secrets Manager sees it."""
+    raw = json.dumps({"clients": engine_token}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> str:
+    """Secrets Manager's token inside a `nextToken` this listing issued; else
+    `InvalidNextTokenError`."""
+    if not token or len(token) > MAX_PAGE_TOKEN_CHARS:
+        raise InvalidNextTokenError("nextToken empty or too long")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, binascii.Error):
+        raise InvalidNextTokenError("nextToken does not decode") from None
+    engine = data.get("clients") if isinstance(data, dict) else None
+    if not isinstance(engine, str) or not engine:
+        raise InvalidNextTokenError("nextToken was not issued by the client listing")
+    return engine

@@ -141,6 +141,30 @@ class TestListRotateRevoke:
         assert listed["signer"]["keyIds"] == ["k-1"]
         assert listed["svc-1"]["revoked"] is False
 
+    def test_list_pages_with_its_own_tokens_and_refuses_others(self, env: Env) -> None:
+        for index in range(3):
+            create({"clientId": f"svc-{index}", "scopes": ["workflow:read"]})
+        event = _event("list_clients/list-clients.json")
+        seen: list[str] = []
+        token: str | None = None
+        while True:
+            event["queryStringParameters"] = {
+                "limit": "2",
+                **({"nextToken": token} if token else {}),
+            }
+            answer = invoke("list_clients", event)
+            assert answer.status == 200, answer.body
+            seen += [c["clientId"] for c in answer.body["clients"]]
+            token = answer.body.get("nextToken")
+            if not token:
+                break
+        assert sorted(seen) == ["svc-0", "svc-1", "svc-2"]
+        # A token the listing did not issue is the caller's mistake (400), never a 502.
+        for bad in ("[", "x" * 7000, "eyJ3IjoiZGVtbyJ9"):
+            event["queryStringParameters"] = {"nextToken": bad}
+            answer = invoke("list_clients", event)
+            assert (answer.status, answer.body["error"]) == (400, "invalid_next_token")
+
     def test_rotate_starts_a_rotation_then_both_secrets_work(self, env: Env) -> None:
         old = create({"clientId": "svc-1", "scopes": ["workflow:read"]}).body["clientSecret"]
         name = CLIENT_PREFIX + "svc-1"

@@ -59,7 +59,9 @@ def test_template_resources_are_created_and_wired_into_function_environments() -
     api = read_api(template, deployment.resolver(template), ROOT)
     assert api.functions["AuthorizerFunction"].environment["JWT_SECRET_ID"] == signing.ref
     workflows = json.loads(api.functions["StartRunFunction"].environment["WORKFLOWS"])
-    assert workflows == {"demo": demo.ref}
+    wait = machines["WaitWorkflow"]
+    assert wait.attributes["Name"] == "workflow-api-local-wait"
+    assert workflows == {"demo": demo.ref, "wait": wait.ref}
     rotation = api.functions["CreateApiKeyFunction"].environment["ROTATION_FUNCTION_ARN"]
     lambdas = boto3.client("lambda", region_name="us-east-1")
     assert lambdas.get_function(FunctionName=rotation)["Configuration"]["FunctionArn"] == rotation

@@ -326,7 +326,9 @@ class TestFunctions:
         self, translated: dict[str, Any], function: str
     ) -> None:
         env = _lambda_functions(translated)[function]["Environment"]["Variables"]
-        assert env["WORKFLOWS"] == {"Fn::Sub": '{"demo": "${DemoWorkflow}"}'}
+        assert env["WORKFLOWS"] == {
+            "Fn::Sub": '{"demo": "${DemoWorkflow}", "wait": "${WaitWorkflow}"}'
+        }
 
     def test_token_service_configuration(self, translated: dict[str, Any]) -> None:
         """Issued tokens are always bound to an issuer and an audience the authorizer checks,

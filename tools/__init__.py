@@ -1,0 +1,1 @@
+"""Dev-only tooling (never deployed): generators of the committed API documents."""
