@@ -204,7 +204,7 @@ SCHEMAS: dict[str, Schema] = {
     },
     "RevocationRequest": {
         "description": "One token (`jti`, until `expiresAt`, the token's `exp`) or every token "
-        "of a subject issued until now (`sub`).",
+        "of one scheme's subject issued until now (`sub` and `scheme`).",
         "oneOf": [
             {
                 "type": "object",
@@ -217,9 +217,12 @@ SCHEMAS: dict[str, Schema] = {
             },
             {
                 "type": "object",
-                "required": ["sub"],
+                "required": ["sub", "scheme"],
                 "additionalProperties": False,
-                "properties": {"sub": {"type": "string", "pattern": "^[!-~]{1,256}$"}},
+                "properties": {
+                    "sub": {"type": "string", "pattern": "^[!-~]{1,256}$"},
+                    "scheme": {"type": "string", "enum": ["jwt", "oauth"]},
+                },
             },
         ],
     },
@@ -232,6 +235,8 @@ SCHEMAS: dict[str, Schema] = {
             "revokedAt": UNIX_SECONDS,
             "expiresAt": UNIX_SECONDS,
             "revokedBy": STRING,
+            "scheme": STRING,
+            "iss": STRING,
             "issuedBefore": UNIX_SECONDS,
         },
     },

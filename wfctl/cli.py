@@ -37,8 +37,8 @@ from shared.secret_formats import SecretFormatError
 from shared.settings import (
     DEFAULT_API_KEY_PREFIX,
     DEFAULT_CLIENT_PREFIX,
+    AuthorizerSettings,
     ConfigurationError,
-    SecuritySettings,
 )
 from wfctl import __version__, api_keys, clients, session, tokens
 from wfctl.login import LoginRequest, call, login
@@ -208,6 +208,11 @@ def _parser() -> argparse.ArgumentParser:
     target = revoke.add_mutually_exclusive_group(required=True)
     target.add_argument("--jti", help="the token's jti claim")
     target.add_argument("--sub", help="the subject whose tokens issued until now are revoked")
+    revoke.add_argument(
+        "--scheme",
+        choices=("jwt", "oauth"),
+        help="with --sub: whose subject it is (internal service tokens, or the OAuth provider's)",
+    )
     revoke.add_argument(
         "--expires-at",
         type=int,
@@ -466,12 +471,15 @@ def cmd_api_keys(args: argparse.Namespace) -> int:
 
 def cmd_revocations(args: argparse.Namespace) -> int:
 
-    settings = SecuritySettings.from_env(os.environ)
+    # The authorizer's own settings (issuers, lifetimes, skew): a revocation follows its rules.
+    settings = AuthorizerSettings.from_env(os.environ)
     if args.table:
-        settings = replace(settings, table_name=args.table)
+        settings = replace(settings, security=replace(settings.security, table_name=args.table))
     store = RevocationStore(settings, new_dynamodb_client())
     if args.action == "create":
-        body: dict[str, Any] = {"jti": args.jti} if args.jti is not None else {"sub": args.sub}
+        body: dict[str, Any] = (
+            {"jti": args.jti} if args.jti is not None else {"sub": args.sub, "scheme": args.scheme}
+        )
         if args.expires_at is not None:
             body["expiresAt"] = args.expires_at
         operator = _operator()

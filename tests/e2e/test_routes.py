@@ -67,7 +67,7 @@ CALLS: dict[tuple[str, str], tuple[str, Any, set[int]]] = {
     ),
     # Revoking a subject nobody uses keeps the other tests' tokens valid.
     ("POST", "/api/admin/revocations"): (
-        "/api/admin/revocations", {"sub": "e2e-nobody"}, {201},
+        "/api/admin/revocations", {"sub": "e2e-nobody", "scheme": "jwt"}, {201},
     ),
     ("GET", "/api/admin/revocations"): ("/api/admin/revocations", None, {200}),
     # No authorizer: every credential reaches the function. Without a form body or a client
