@@ -373,10 +373,7 @@ def instructions(
     node_missing: str | None,
     credentials_file: Path = CREDENTIALS_FILE,
 ) -> str:
-    aws = (
-        f"AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} AWS_ACCESS_KEY_ID=local "
-        f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION}"
-    )
+    aws = " ".join(f"{name}={value}" for name, value in operator_env(stack, moto_port).items())
     bearer = '-H "Authorization: Bearer $TOKEN"'
     admin = '-H "Authorization: Bearer $ADMIN_TOKEN"'
     json_type = "-H 'Content-Type: application/json'"
@@ -633,7 +630,9 @@ def main(argv: list[str] | None = None) -> int:
                     args.credentials_file,
                 )
             )  # fmt: skip
-            write_credentials(args.credentials_file, base, args.moto_port, creds)
+            write_credentials(
+                args.credentials_file, base, operator_env(stack, args.moto_port), creds
+            )
             if args.state_file:
                 write_state(args.state_file, args, stack, creds, workflow, workdir)
             sys.stdout.flush()
@@ -662,17 +661,34 @@ def main(argv: list[str] | None = None) -> int:
             args.credentials_file.unlink()
 
 
-def write_credentials(path: Path, base: str, moto_port: int, creds: Credentials) -> None:
+def operator_env(stack: LocalStack, moto_port: int) -> dict[str, str]:
+    """What `wfctl` and boto3 need against this run: the local AWS, and where this stack keeps
+    its secrets and revocations (the template's defaults are per stack)."""
+    authorizer_env = stack.env_of(sorted(stack.authorizer_functions)[0])
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "API_KEY_SECRET_PREFIX": authorizer_env.get("API_KEY_SECRET_PREFIX")
+        or DEFAULT_API_KEY_PREFIX,
+        "CLIENT_SECRET_PREFIX": token_function_env(stack).get("CLIENT_SECRET_PREFIX")
+        or DEFAULT_CLIENT_PREFIX,
+    }
+    table = authorizer_env.get("SECURITY_TABLE_NAME")
+    if table:
+        env["SECURITY_TABLE_NAME"] = table
+    return env
+
+
+def write_credentials(
+    path: Path, base: str, aws_env: Mapping[str, str], creds: Credentials
+) -> None:
     """The demo credentials for scripts (local/README.md): readable by the user only."""
     data: dict[str, Any] = {
         "baseUrl": base,
-        "awsEnv": {
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-        },
+        "awsEnv": dict(aws_env),
         "clients": {
             name: {
                 "clientId": demo.client_id,

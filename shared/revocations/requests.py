@@ -66,7 +66,7 @@ def parse_request(body: object, settings: AuthorizerSettings, now: float) -> Rev
         sub, scheme = body["sub"], body["scheme"]
         if not isinstance(sub, str) or not IDENTIFIER.fullmatch(sub):
             raise InvalidRevocationError("malformed sub")
-        if scheme not in TOKEN_SCHEMES:
+        if not isinstance(scheme, str) or scheme not in TOKEN_SCHEMES:
             raise InvalidRevocationError("scheme must be jwt or oauth")
         return RevocationRequest("sub", sub, longest, scheme=scheme)
     raise InvalidRevocationError("exactly one of jti and sub, with their own fields")

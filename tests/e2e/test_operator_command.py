@@ -19,6 +19,7 @@ def wfctl(
     env = {
         **local_run.aws_env(),
         "CLIENT_SECRET_PREFIX": local_run.state["client_secret_prefix"],
+        "API_KEY_SECRET_PREFIX": local_run.state["api_key_prefix"],
         "WFCTL_TOKEN_ENDPOINT": local_run.state["token_endpoint"],
         **extra_env,
     }

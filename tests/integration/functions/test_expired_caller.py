@@ -14,7 +14,12 @@ from shared.routes import ROUTES, Scheme
 from tests.integration.functions.conftest import Invoke
 from tests.integration.functions.support import api_event, body_of, header_of
 
-PATH_PARAMETERS = {"workflowId": "demo", "runId": "r1", "keyId": "abcdefghijklmnop"}
+PATH_PARAMETERS = {
+    "workflowId": "demo",
+    "runId": "r1",
+    "keyId": "abcdefghijklmnop",
+    "clientId": "reports",
+}
 #: A body each start or create endpoint accepts, so that only the caller can be refused.
 BODIES = {
     "trigger_workflow": {"workflowId": "demo", "input": {}},
@@ -22,7 +27,9 @@ BODIES = {
     "create_api_key": {"principal": "batch", "scopes": ["workflow:read"]},
     "create_revocation": {"sub": "someone"},
 }
-TOKEN_ROUTES = [route for route in ROUTES if Scheme.API_KEY not in route.allowed_schemes]
+TOKEN_ROUTES = [
+    route for route in ROUTES if route.guarded and Scheme.API_KEY not in route.allowed_schemes
+]
 
 
 def call(invoke: Invoke, function: str, expires_at: float, scheme: str = "jwt") -> dict[str, Any]:

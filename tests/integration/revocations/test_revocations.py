@@ -126,7 +126,8 @@ def test_listing_pages_with_an_opaque_token(table: Any) -> None:
         {"jti": "a", "expiresAt": True},
         {"sub": "a", "expiresAt": 99999999999}, {"sub": "x" * 300}, {"jti": "a", "extra": 1},
         {"sub": "a"}, {"sub": "a", "scheme": "api_key"}, {"sub": "a", "scheme": "JWT"},
-        {"sub": "a", "scheme": "jwt", "expiresAt": 1},
+        {"sub": "a", "scheme": "jwt", "expiresAt": 1}, {"sub": "0", "scheme": {}},
+        {"sub": "0", "scheme": ["jwt"]}, {"sub": "0", "scheme": None},
         "not json",
     ],
 )  # fmt: skip
@@ -181,7 +182,13 @@ SETTINGS = AuthorizerSettings(security=SecuritySettings(table_name=TABLE))
 @given(
     body=st.dictionaries(
         st.sampled_from(["jti", "sub", "scheme", "expiresAt", "x"]),
-        st.none() | st.booleans() | st.integers() | st.text(max_size=300) | st.just("jwt"),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text(max_size=300)
+        | st.just("jwt")
+        | st.just({})
+        | st.just([]),
         max_size=4,
     )
 )
