@@ -53,7 +53,8 @@ class AuthRequest:
     arn: MethodArn
     route: Route
     path_params: Mapping[str, str]
-    credential: str | None
+    credential: str | None = field(repr=False)
+    """The presented credential: kept out of `repr`, so that no log of the request shows it."""
     source_ip: str
     request_id: str
     http_method: str
