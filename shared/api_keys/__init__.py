@@ -9,7 +9,6 @@ is the authorizer's (`authorizer/api_keys.py`); rotating its value is `shared.ro
 """
 
 from shared.api_keys.admin import (
-    REVOKED_STAGE,
     AdminSettings,
     ApiKeyAdmin,
     default_admin,
@@ -36,6 +35,7 @@ from shared.api_keys.requests import (
     parse_principal,
     parse_scopes,
 )
+from shared.secret_lifecycle import REVOKED_STAGE
 
 __all__ = [
     "DEFAULT_ROTATE_AFTER_DAYS",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,20 +38,20 @@ from shared.api_keys.requests import (
 from shared.observability import logger
 from shared.secret_formats import (
     AWSCURRENT,
-    AWSPENDING,
     ApiKeyRecord,
     SecretFormatError,
     api_key_secret_name,
+)
+from shared.secret_lifecycle import (
+    current_version,
+    revoke_and_delete,
+    start_rotation,
 )
 from shared.settings import DEFAULT_API_KEY_PREFIX, ConfigurationError, env_int, env_str
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-#: Staging label of the version that revoked a key (it also carries AWSCURRENT). Writing the
-#: revoked version under its own label and then moving AWSCURRENT, instead of writing it
-#: straight as AWSCURRENT, uses the one label operation finishSecret uses too.
-REVOKED_STAGE = "REVOKED"
 
 #: Secrets Manager's bounds for `RecoveryWindowInDays`.
 MIN_RECOVERY_DAYS, MAX_RECOVERY_DAYS = 7, 30
@@ -131,65 +131,34 @@ class ApiKeyAdmin:
         )
 
     def rotate(self, key_id: str) -> RotationStarted:
-        metadata = self._describe(key_id)
-        if _rotation_in_progress(metadata.get("VersionIdsToStages", {})):
-            raise RotationInProgressError(f"key {key_id} has a pending version")
-        # The configured function and rules are passed again (AWS keeps them as they are;
-        # moto forgets the function when it is left out); a secret whose schedule was never
-        # set up gets the default one here.
-        rules: Any = (
-            metadata.get("RotationRules")
-            if metadata.get("RotationEnabled")
-            else {"AutomaticallyAfterDays": self.settings.rotate_after_days}
+        version_id = start_rotation(
+            self._client,
+            SECRETS_MANAGER,
+            self._describe(key_id),
+            rotation_function=self._rotation_function,
+            default_days=self.settings.rotate_after_days,
+            in_progress=RotationInProgressError,
         )
-        function = metadata.get("RotationLambdaARN") or self._rotation_function()
-        # "A previous rotation isn't complete", or the key was revoked meanwhile.
-        with SECRETS_MANAGER.translated(InvalidRequestException=RotationInProgressError):
-            response = self._client.rotate_secret(
-                SecretId=metadata["ARN"], RotationLambdaARN=function, RotationRules=rules
-            )
-        return RotationStarted(key_id, response.get("VersionId", ""))
+        return RotationStarted(key_id, version_id)
 
     def revoke(self, key_id: str) -> RevokedKey:
         metadata = self._describe(key_id)
-        arn = metadata["ARN"]
-        versions = metadata.get("VersionIdsToStages", {})
-        current_id = next((v for v, stages in versions.items() if AWSCURRENT in stages), None)
-        if current_id is None:
+        if current_version(metadata) is None:
             raise KeyStoreFailedError(f"key {key_id} has no AWSCURRENT version")
         with SECRETS_MANAGER.translated():
-            current = self._client.get_secret_value(SecretId=arn, VersionStage=AWSCURRENT)
-            record = _parse_record(current.get("SecretString"), key_id)
-            if not record.revoked:
-                # Revoked first, deleted second: a failure in between leaves a refused key,
-                # and a retried DELETE finds it revoked and carries on.
-                revoked = ApiKeyRecord(record.api_key, record.principal, record.scopes, True)
-                written = self._client.put_secret_value(
-                    SecretId=arn,
-                    SecretString=revoked.to_secret_string(),
-                    VersionStages=[REVOKED_STAGE],
-                )
-                self._client.update_secret_version_stage(
-                    SecretId=arn,
-                    VersionStage=AWSCURRENT,
-                    MoveToVersionId=written["VersionId"],
-                    RemoveFromVersionId=current_id,
-                )
-            # Disarm a half-done rotation: its pending value is not revoked and must never
-            # become AWSCURRENT (the secret may still be restored within the recovery window).
-            # A label left on the old AWSCURRENT by a finished rotation goes too: that version
-            # is AWSPREVIOUS now, where AWSPENDING would read as a rotation in progress.
-            for version_id, stages in versions.items():
-                if AWSPENDING in stages:
-                    self._client.update_secret_version_stage(
-                        SecretId=arn, VersionStage=AWSPENDING, RemoveFromVersionId=version_id
-                    )
-            if metadata.get("RotationEnabled"):
-                self._client.cancel_rotate_secret(SecretId=arn)
-            deleted = self._client.delete_secret(
-                SecretId=arn, RecoveryWindowInDays=self.settings.recovery_window_days
+            current = self._client.get_secret_value(
+                SecretId=metadata["ARN"], VersionStage=AWSCURRENT
             )
-        return RevokedKey(key_id, deleted.get("DeletionDate"))
+        record = _parse_record(current.get("SecretString"), key_id)
+        revoked = ApiKeyRecord(record.api_key, record.principal, record.scopes, True)
+        deletion = revoke_and_delete(
+            self._client,
+            SECRETS_MANAGER,
+            metadata,
+            None if record.revoked else revoked.to_secret_string(),
+            recovery_days=self.settings.recovery_window_days,
+        )
+        return RevokedKey(key_id, deletion)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -245,12 +214,6 @@ def _parse_record(secret_string: object, key_id: str) -> ApiKeyRecord:
     if record.key_id != key_id:
         raise KeyStoreFailedError(f"secret of key {key_id} holds another key")
     return record
-
-
-def _rotation_in_progress(versions: Mapping[str, Sequence[str]]) -> bool:
-    """AWSPENDING on a version other than AWSCURRENT is how Secrets Manager itself tells an
-    unfinished rotation (RotateSecret refuses to start another)."""
-    return any(AWSPENDING in stages and AWSCURRENT not in stages for stages in versions.values())
 
 
 def new_client() -> SecretsManagerClient:

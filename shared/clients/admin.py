@@ -43,18 +43,17 @@ from shared.clients.settings import ClientAdminSettings
 from shared.observability import logger
 from shared.secret_formats import (
     AWSCURRENT,
-    AWSPENDING,
     CLIENT_ID_PATTERN,
     ClientRecord,
     SecretFormatError,
     client_secret_name,
 )
+from shared.secret_lifecycle import current_version, revoke_and_delete, start_rotation
 from shared.settings import ConfigurationError
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-REVOKED_STAGE = "REVOKED"
 SECRETS_MANAGER = aws.Boundary(
     "secretsmanager", "Secrets Manager", busy=ClientStoreBusyError, failed=ClientStoreFailedError
 )
@@ -129,54 +128,28 @@ class ClientAdmin:
         current = self._current(metadata["ARN"], client_id)
         if current.client_secret is None:
             raise NoCredentialError(f"client {client_id} has no secret to rotate")
-        if _rotation_in_progress(metadata.get("VersionIdsToStages", {})):
-            raise ClientRotationInProgressError(f"client {client_id} has a pending version")
-        rules: Any = (
-            metadata.get("RotationRules")
-            if metadata.get("RotationEnabled")
-            else {"AutomaticallyAfterDays": self.settings.rotate_after_days}
+        version_id = start_rotation(
+            self._client,
+            SECRETS_MANAGER,
+            metadata,
+            rotation_function=self._rotation_function,
+            default_days=self.settings.rotate_after_days,
+            in_progress=ClientRotationInProgressError,
         )
-        function = metadata.get("RotationLambdaARN") or self._rotation_function()
-        with SECRETS_MANAGER.translated(InvalidRequestException=ClientRotationInProgressError):
-            response = self._client.rotate_secret(
-                SecretId=metadata["ARN"], RotationLambdaARN=function, RotationRules=rules
-            )
-        return ClientRotationStarted(client_id, response.get("VersionId", ""))
+        return ClientRotationStarted(client_id, version_id)
 
     def revoke(self, client_id: str) -> RevokedClient:
         metadata = self._describe(client_id)
-        arn = metadata["ARN"]
-        versions = metadata.get("VersionIdsToStages", {})
-        current_id = next((v for v, stages in versions.items() if AWSCURRENT in stages), None)
-        if current_id is None:
+        if current_version(metadata) is None:
             raise ClientStoreFailedError(f"client {client_id} has no AWSCURRENT version")
-        record = self._current(arn, client_id)
-        with SECRETS_MANAGER.translated():
-            if not record.revoked:
-                # Revoked first, deleted second: a failure in between leaves a refused client,
-                # and a retried DELETE finds it revoked and carries on.
-                written = self._client.put_secret_value(
-                    SecretId=arn,
-                    SecretString=record.as_revoked().to_secret_string(),
-                    VersionStages=[REVOKED_STAGE],
-                )
-                self._client.update_secret_version_stage(
-                    SecretId=arn,
-                    VersionStage=AWSCURRENT,
-                    MoveToVersionId=written["VersionId"],
-                    RemoveFromVersionId=current_id,
-                )
-            for version_id, stages in versions.items():
-                if AWSPENDING in stages:
-                    self._client.update_secret_version_stage(
-                        SecretId=arn, VersionStage=AWSPENDING, RemoveFromVersionId=version_id
-                    )
-            if metadata.get("RotationEnabled"):
-                self._client.cancel_rotate_secret(SecretId=arn)
-            deleted = self._client.delete_secret(
-                SecretId=arn, RecoveryWindowInDays=self.settings.recovery_window_days
-            )
-        date = deleted.get("DeletionDate")
+        record = self._current(metadata["ARN"], client_id)
+        date = revoke_and_delete(
+            self._client,
+            SECRETS_MANAGER,
+            metadata,
+            None if record.revoked else record.as_revoked().to_secret_string(),
+            recovery_days=self.settings.recovery_window_days,
+        )
         return RevokedClient(client_id, date.isoformat() if date is not None else None)
 
     def token_endpoint(self) -> str | None:
@@ -238,10 +211,6 @@ class ClientAdmin:
         if metadata.get("DeletedDate"):
             raise UnknownClientError(f"client {client_id} is scheduled for deletion")
         return metadata
-
-
-def _rotation_in_progress(versions: Mapping[str, Sequence[str]]) -> bool:
-    return any(AWSPENDING in stages and AWSCURRENT not in stages for stages in versions.values())
 
 
 def new_client() -> SecretsManagerClient:

@@ -21,8 +21,8 @@ from shared.api_keys import (
     parse_issue_request,
     parse_key_id,
 )
-from shared.api_keys.admin import _rotation_in_progress
 from shared.http_api import status_of
+from shared.secret_lifecycle import rotation_in_progress as _rotation_in_progress
 from shared.settings import ConfigurationError
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:rotate-secret"
