@@ -104,8 +104,10 @@ class Authorizer:
         audit.kid, audit.key_id = presented.kid, presented.key_id
         audit.subject = presented.subject
         audit.scheme = scheme = registry.select(presentation, presented, self.settings)
-        # A subject revocation names the scheme and its configured issuer, never the token's.
-        who = presented.subject._replace(scheme=scheme, issuer=self.settings.issuer_of(scheme))
+        who = presented.subject
+        if who.subject is not None:
+            # A subject revocation names the scheme and its configured issuer, never the token's.
+            who = who._replace(scheme=scheme, issuer=self.settings.issuer_of(scheme))
         audit.subject = who
         precheck = self._precheck(who)
         identity = self.verifiers[scheme].verify(presented.credential)

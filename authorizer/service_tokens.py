@@ -81,6 +81,7 @@ class ServiceTokenVerifier:
         #: How long after the current key's creation the previous key is still honoured: every
         #: token it signed legitimately has expired by then.
         self._previous_for = settings.jwt_max_lifetime_seconds + settings.clock_skew_seconds
+        self._parsed_values: dict[str, _Parsed] = {}
 
     def verify(self, token: UnverifiedToken, /) -> Identity:
         """The token's identity: its `sub` (checked by `verify_with_key`), scopes, id, expiry."""
@@ -105,36 +106,46 @@ class ServiceTokenVerifier:
         self, token: UnverifiedToken, secret_id: str, *, refresh: bool
     ) -> dict[str, Any] | None:
         """Claims if a candidate key verifies the signature, None if no key does."""
-        for version in self._candidates(secret_id, refresh=refresh):
-            if token.kid is not None and signing_secret_kid(version.secret_string) != token.kid:
+        for kid, key in self._candidates(secret_id, refresh=refresh):
+            if token.kid is not None and kid != token.kid:
                 continue
+            if isinstance(key, ConfigurationError):  # a weak key, needed now
+                raise DependencyError("weak_or_malformed_signing_key") from key
             try:
-                return verify_with_key(
-                    token.raw, parse_signing_secret(version.secret_string), self._settings
-                )
+                return verify_with_key(token.raw, key, self._settings)
             except jwt.InvalidSignatureError:
                 if token.kid is not None:
                     raise CredentialError("bad_signature") from None
             except jwt.PyJWTError as error:
                 raise CredentialError(reason_for(error)) from None
-            except ConfigurationError as error:
-                raise DependencyError("weak_or_malformed_signing_key") from error
         return None
 
-    def _candidates(self, secret_id: str, *, refresh: bool) -> list[SecretVersion]:
+    def _candidates(self, secret_id: str, *, refresh: bool) -> list[_Parsed]:
         current = self._store.get(secret_id, AWSCURRENT, refresh=refresh)
         if current is None:
             raise DependencyError("signing_secret_missing")
-        _require_format(current, secret_id)
+        parsed = [self._parsed(current, secret_id)]
         if not self._previous_honoured(current):
             # A rotation evicts the previous key within one token lifetime: after an
             # emergency rotation of a leaked key, tokens freshly minted with it stop working.
-            return [current]
+            return parsed
         previous = self._store.get(secret_id, AWSPREVIOUS, refresh=refresh)
-        if previous is None:
-            return [current]
-        _require_format(previous, secret_id)
-        return [current, previous]
+        if previous is not None:
+            parsed.append(self._parsed(previous, secret_id))
+        return parsed
+
+    def _parsed(self, version: SecretVersion, secret_id: str) -> _Parsed:
+        """A version's kid and key, parsed once per value (the store hands out the same
+        version object until it re-reads; parsing the JSON on every call cost about 3 % of a
+        warm HS256 decision)."""
+        value = version.secret_string
+        found = self._parsed_values.get(value)
+        if found is None:
+            found = _parse_version(version, secret_id)
+            if len(self._parsed_values) >= MAX_PARSED_VERSIONS:
+                self._parsed_values.clear()
+            self._parsed_values[value] = found
+        return found
 
     def _previous_honoured(self, current: SecretVersion) -> bool:
         """Whether AWSPREVIOUS is still within `JWT_MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS`
@@ -154,12 +165,26 @@ class ServiceTokenVerifier:
         return True
 
 
-def _require_format(version: SecretVersion, secret_id: str) -> None:
+#: Parsed signing-secret values kept at once (AWSCURRENT and AWSPREVIOUS, and what a
+#: rotation leaves behind); past it the memo starts over.
+MAX_PARSED_VERSIONS = 8
+
+#: A version's kid, and its key (or the configuration error a weak key is, raised only when
+#: that version is needed).
+_Parsed = tuple[str, SigningKey | ConfigurationError]
+
+
+def _parse_version(version: SecretVersion, secret_id: str) -> _Parsed:
     """A signing secret version that is not `{"kid", "key"}` JSON is a misconfiguration of
     ours (500, the log names the secret), never the caller's unknown kid."""
     value = version.secret_string
-    if not is_signing_secret(value) or signing_secret_kid(value) is None:
+    kid = signing_secret_kid(value)
+    if kid is None or not is_signing_secret(value):
         raise DependencyError("malformed_signing_secret") from ConfigurationError(
             f"signing secret {secret_id!r} ({version.version_id}) is not a JSON object with "
             '"kid" and "key" strings'
         )
+    try:
+        return kid, parse_signing_secret(value)
+    except ConfigurationError as error:
+        return kid, error
