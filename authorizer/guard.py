@@ -23,7 +23,9 @@ from typing import Any, NamedTuple
 from authorizer.errors import DependencyError
 from shared.observability import logger
 from shared.security_table import (
+    count_failure,
     ip_failures_key,
+    lockout_window,
     revoked_jti_key,
     revoked_subject_key,
     seen_source_key,
@@ -103,7 +105,8 @@ class Guard:
         return self.settings.table_name is not None
 
     def window(self, now: float | None = None) -> int:
-        return int((self._clock() if now is None else now) // self.settings.lockout_window_seconds)
+        now = self._clock() if now is None else now
+        return lockout_window(now, self.settings.lockout_window_seconds)
 
     def precheck(self, who: Subject) -> Precheck:
         table = self.settings.table_name
@@ -148,17 +151,9 @@ class Guard:
         table = self.settings.table_name
         if table is None:
             return False
-        window = self.window()
-        expires = int((window + 2) * self.settings.lockout_window_seconds)
+        update = count_failure(source_ip, self._clock(), self.settings.lockout_window_seconds)
         try:
-            response = self._dynamodb().update_item(
-                TableName=table,
-                Key={"pk": {"S": ip_failures_key(source_ip, window)}},
-                UpdateExpression="ADD #count :one SET expires_at = :expires",
-                ExpressionAttributeNames={"#count": "count"},
-                ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(expires)}},
-                ReturnValues="UPDATED_NEW",
-            )
+            response = self._dynamodb().update_item(TableName=table, **update)
         except Exception as error:
             self._unavailable(error)
             return False

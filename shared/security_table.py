@@ -18,6 +18,7 @@ lists active revocations without scanning the counters.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import quote
 
 REVOCATION_KIND = "revocation"
@@ -26,6 +27,27 @@ REVOCATIONS_INDEX = "RevocationsByKind"
 
 def ip_failures_key(ip: str, window: int) -> str:
     return f"fail#ip#{ip}#{window}"
+
+
+def lockout_window(now: float, window_seconds: int) -> int:
+    """The fixed lockout window `now` falls in."""
+    return int(now // window_seconds)
+
+
+def count_failure(ip: str, now: float, window_seconds: int) -> dict[str, Any]:
+    """The `UpdateItem` arguments (all but `TableName`) that count one failure from `ip` in the
+    current window, atomically, and return the new count (`Attributes.count`). The item lives
+    one window past its own, so a lookup late in a window still sees it; the authorizer and
+    the token service both count through this."""
+    window = lockout_window(now, window_seconds)
+    expires = int((window + 2) * window_seconds)
+    return {
+        "Key": {"pk": {"S": ip_failures_key(ip, window)}},
+        "UpdateExpression": "ADD #count :one SET expires_at = :expires",
+        "ExpressionAttributeNames": {"#count": "count"},
+        "ExpressionAttributeValues": {":one": {"N": "1"}, ":expires": {"N": str(expires)}},
+        "ReturnValues": "UPDATED_NEW",
+    }
 
 
 def revoked_jti_key(jti: str) -> str:

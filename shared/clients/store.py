@@ -29,7 +29,7 @@ from shared.secret_formats import (
     client_secret_name,
     parse_signing_secret,
 )
-from shared.security_table import assertion_jti_key, ip_failures_key
+from shared.security_table import assertion_jti_key, count_failure, ip_failures_key, lockout_window
 from shared.settings import SecuritySettings
 
 SECRETS_MANAGER = aws.Boundary(
@@ -221,7 +221,7 @@ class SecurityStore:
         if table is None or not source_ip:
             return False
         now = self._clock()
-        key = ip_failures_key(source_ip, self._window(now))
+        key = ip_failures_key(source_ip, lockout_window(now, self.settings.lockout_window_seconds))
         try:
             with DYNAMODB.translated():
                 item = (
@@ -241,19 +241,10 @@ class SecurityStore:
         table = self.settings.table_name
         if table is None or not source_ip:
             return False
-        now = self._clock()
-        window = self._window(now)
-        expires = int((window + 2) * self.settings.lockout_window_seconds)
+        update = count_failure(source_ip, self._clock(), self.settings.lockout_window_seconds)
         try:
             with DYNAMODB.translated():
-                response = self._dynamodb().update_item(
-                    TableName=table,
-                    Key={"pk": {"S": ip_failures_key(source_ip, window)}},
-                    UpdateExpression="ADD #count :one SET expires_at = :expires",
-                    ExpressionAttributeNames={"#count": "count"},
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(expires)}},
-                    ReturnValues="UPDATED_NEW",
-                )
+                response = self._dynamodb().update_item(TableName=table, **update)
         except (ClientStoreBusyError, ClientStoreFailedError) as error:
             _unavailable(error)
             return False
@@ -280,9 +271,6 @@ class SecurityStore:
         except _SpentError:
             return False
         return True
-
-    def _window(self, now: float) -> int:
-        return int(now // self.settings.lockout_window_seconds)
 
     def _dynamodb(self) -> Any:
         if self._client is None:
