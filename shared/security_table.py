@@ -2,7 +2,10 @@
 
 One table, partition key `pk` (string), TTL attribute `expires_at` (Unix seconds). Items:
 
-- `fail#ip#<ip>#<window>`: failed authentications from one source IP in one window (`count`);
+- `fail#ip#<ip>#<window>`: failed authentications from one source IP in one window (`count`,
+  and `ip` and `window_key`, the keys of the `LockedSources` index: the sources at or over the
+  lockout threshold in a window are one `Query` away, for the authorizer's snapshot and for the
+  WAF `BlockedSources` sweeper);
 - `revoked#jti#<jti>`: one revoked token, until its expiry (`jti`, `revoked_at`, `revoked_by`);
 - `revoked#sub#<scheme>#<issuer, percent-encoded>#<subject>`: every token of one subject of one
   issuer issued before `before` (a `jwt` subject and an `oauth` subject are different callers
@@ -18,11 +21,14 @@ lists active revocations without scanning the counters.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 REVOCATION_KIND = "revocation"
 REVOCATIONS_INDEX = "RevocationsByKind"
+#: Counter items by window (`window_key`), sorted by `count`.
+LOCKED_SOURCES_INDEX = "LockedSources"
 
 
 def ip_failures_key(ip: str, window: int) -> str:
@@ -34,20 +40,80 @@ def lockout_window(now: float, window_seconds: int) -> int:
     return int(now // window_seconds)
 
 
+def window_key(window: int) -> str:
+    """The `LockedSources` index's partition key of one lockout window."""
+    return f"fail#{window}"
+
+
 def count_failure(ip: str, now: float, window_seconds: int) -> dict[str, Any]:
     """The `UpdateItem` arguments (all but `TableName`) that count one failure from `ip` in the
     current window, atomically, and return the new count (`Attributes.count`). The item lives
     one window past its own, so a lookup late in a window still sees it; the authorizer and
-    the token service both count through this."""
+    the token service both count through this. One write: the same update keeps the item in
+    the `LockedSources` index."""
     window = lockout_window(now, window_seconds)
     expires = int((window + 2) * window_seconds)
     return {
         "Key": {"pk": {"S": ip_failures_key(ip, window)}},
-        "UpdateExpression": "ADD #count :one SET expires_at = :expires",
+        "UpdateExpression": "ADD #count :one SET expires_at = :expires, ip = :ip, window_key = :w",
         "ExpressionAttributeNames": {"#count": "count"},
-        "ExpressionAttributeValues": {":one": {"N": "1"}, ":expires": {"N": str(expires)}},
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"},
+            ":expires": {"N": str(expires)},
+            ":ip": {"S": ip},
+            ":w": {"S": window_key(window)},
+        },
         "ReturnValues": "UPDATED_NEW",
     }
+
+
+@dataclass(frozen=True, slots=True)
+class LockedSources:
+    """The source IPs locked out in one window, as the `LockedSources` index lists them."""
+
+    window: int
+    ips: frozenset[str]
+    complete: bool
+    """False when more sources were locked than `cap`: `ips` holds the first `cap` of them."""
+
+    def until(self, window_seconds: int) -> int:
+        """When this window's lockouts end (Unix seconds)."""
+        return (self.window + 1) * window_seconds
+
+
+def locked_sources(
+    client: Any, table: str, *, now: float, window_seconds: int, threshold: int, cap: int
+) -> LockedSources:
+    """The source IPs with at least `threshold` failures in the window `now` falls in, at most
+    `cap` of them: one `Query` of the `LockedSources` index (a page holds up to 1 MB, about
+    10,000 counters), more only past that. `client` is a DynamoDB client (boto3's or one with
+    the same `query`); its errors propagate. The index is eventually consistent: a lockout
+    shows up within about a second of the failure that caused it."""
+    window = lockout_window(now, window_seconds)
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": LOCKED_SOURCES_INDEX,
+        "KeyConditionExpression": "window_key = :w AND #count >= :threshold",
+        "ExpressionAttributeNames": {"#count": "count", "#ip": "ip"},
+        "ExpressionAttributeValues": {
+            ":w": {"S": window_key(window)},
+            ":threshold": {"N": str(threshold)},
+        },
+        "ProjectionExpression": "#ip",
+    }
+    ips: set[str] = set()
+    while True:
+        page = client.query(**query, Limit=cap + 1 - len(ips))
+        for item in page.get("Items", []):
+            ip = item.get("ip", {}).get("S")
+            if isinstance(ip, str):
+                ips.add(ip)
+        if len(ips) > cap:
+            return LockedSources(window, frozenset(sorted(ips)[:cap]), complete=False)
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            return LockedSources(window, frozenset(ips), complete=True)
+        query["ExclusiveStartKey"] = last
 
 
 def revoked_jti_key(jti: str) -> str:

@@ -17,11 +17,11 @@ from authorizer.secret_store import SecretStore
 from shared import ApiKeyRecord, AuthorizerSettings
 from shared.security_table import (
     REVOCATION_KIND,
-    REVOCATIONS_INDEX,
     revoked_jti_key,
     revoked_subject_key,
 )
 from shared.settings import SecuritySettings
+from tests.helpers import create_security_table
 from tests.integration.authorizer.conftest import JWT_ISSUER, Secrets
 from tests.integration.authorizer.support import (
     api_key_event,
@@ -45,22 +45,7 @@ class Clock:
 
 
 def create_table(client: Any) -> None:
-    client.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "kind", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": REVOCATIONS_INDEX,
-                "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_security_table(client, TABLE)
 
 
 class CountingDynamo:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from shared.clients import ASSERTION_TYPE
 from shared.secret_formats import ClientRecord, client_secret_name
 from shared.settings import AuthorizerSettings, SecuritySettings
-from tests.helpers import authorizer_event, covers, load_event
+from tests.helpers import authorizer_event, covers, create_security_table, load_event
 from tests.integration.rotation.support import (
     SIGNING_SECRET_NAME,
     Aws,
@@ -67,12 +67,7 @@ class Env:
 
 
 def create_table(dynamodb: Any) -> None:
-    dynamodb.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_security_table(dynamodb, TABLE)
 
 
 def register(

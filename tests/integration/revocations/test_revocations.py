@@ -22,28 +22,12 @@ from shared.security_table import (
     token_revocation_bound_seconds,
 )
 from shared.settings import AuthorizerSettings, SecuritySettings
+from tests.helpers import create_security_table
 from tests.integration.functions.support import FakeLambdaContext, api_event, body_of
 from tests.unit.template.conftest import load_template
 
 TABLE = "security-test"
 REVOCATIONS = "/api/admin/revocations"
-
-
-def create_security_table(client: Any, name: str) -> None:
-    """The table exactly as template.yaml declares it (keys, index, billing)."""
-    props = load_template()["Resources"]["SecurityTable"]["Properties"]
-    client.create_table(
-        TableName=name,
-        **{
-            key: props[key]
-            for key in (
-                "AttributeDefinitions",
-                "KeySchema",
-                "GlobalSecondaryIndexes",
-                "BillingMode",
-            )
-        },
-    )
 
 
 @pytest.fixture
