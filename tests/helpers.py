@@ -116,8 +116,8 @@ def covers(policy: dict[str, Any], resource: str) -> bool:
 
 def create_security_table(client: Any, name: str) -> None:
     """The security table exactly as template.yaml declares it (keys, indexes, billing)."""
-    from tests.unit.template.conftest import load_template  # noqa: PLC0415 - yaml, template only
+    from local.cfn import load_template  # noqa: PLC0415 - yaml, for table tests only
 
-    props = load_template()["Resources"]["SecurityTable"]["Properties"]
+    props = load_template(ROOT / "template.yaml")["Resources"]["SecurityTable"]["Properties"]
     keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
     client.create_table(TableName=name, **{key: props[key] for key in keys})
