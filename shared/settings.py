@@ -145,3 +145,54 @@ def is_trusted_url(uri: str) -> bool:
 
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+#: WAF's limit on one IP set (AWS WAF quotas: 10,000 addresses or ranges per IP set).
+WAF_IP_SET_CAPACITY = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSettings:
+    """The edge functions' settings (docs/configuration.md, "Edge defence"): the WAF IP sets
+    they own, named by ARN, and the threat feeds the importer downloads."""
+
+    blocked_sources_ipv4_arn: str | None = None
+    """`BLOCKED_SOURCES_IPV4_SET_ARN`: the IPv4 `BlockedSources` set the sweeper writes."""
+    blocked_sources_ipv6_arn: str | None = None
+    """`BLOCKED_SOURCES_IPV6_SET_ARN`: its IPv6 twin."""
+    threat_feed_ipv4_arn: str | None = None
+    """`THREAT_FEED_IPV4_SET_ARN`: the IPv4 `ThreatFeed` set the importer replaces."""
+    threat_feed_ipv6_arn: str | None = None
+    """`THREAT_FEED_IPV6_SET_ARN`: its IPv6 twin."""
+    threat_feed_urls: tuple[str, ...] = ()
+    """`THREAT_FEED_URLS`: comma-separated https URLs; empty means nothing to import."""
+    feed_timeout_seconds: int = 10
+    """`THREAT_FEED_TIMEOUT_SECONDS`: the longest wait for any one connect or read."""
+    feed_max_bytes: int = 4 * 1024 * 1024
+    """`THREAT_FEED_MAX_BYTES`: a feed larger than this is refused."""
+    feed_deadline_seconds: int = 60
+    """`THREAT_FEED_DEADLINE_SECONDS`: all feeds must be downloaded within this."""
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EdgeSettings:
+        env = os.environ if env is None else env
+        urls = tuple(
+            url.strip() for url in env.get("THREAT_FEED_URLS", "").split(",") if url.strip()
+        )
+        for url in urls:
+            if not is_trusted_url(url):
+                raise ConfigurationError(
+                    "THREAT_FEED_URLS must hold https URLs (http only on loopback)"
+                )
+        return cls(
+            blocked_sources_ipv4_arn=env_str(env, "BLOCKED_SOURCES_IPV4_SET_ARN"),
+            blocked_sources_ipv6_arn=env_str(env, "BLOCKED_SOURCES_IPV6_SET_ARN"),
+            threat_feed_ipv4_arn=env_str(env, "THREAT_FEED_IPV4_SET_ARN"),
+            threat_feed_ipv6_arn=env_str(env, "THREAT_FEED_IPV6_SET_ARN"),
+            threat_feed_urls=urls,
+            feed_timeout_seconds=env_int(env, "THREAT_FEED_TIMEOUT_SECONDS", 10, minimum=1),
+            feed_max_bytes=env_int(env, "THREAT_FEED_MAX_BYTES", 4 * 1024 * 1024, minimum=1024),
+            feed_deadline_seconds=env_int(env, "THREAT_FEED_DEADLINE_SECONDS", 60, minimum=1),
+            security=SecuritySettings.from_env(env),
+        )
