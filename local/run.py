@@ -32,7 +32,13 @@ from typing import IO, Any
 from local import oidc_provider
 from local.cfn import TemplateError, load_template
 from local.deployment import ALL_FUNCTIONS, Deployment
-from local.seed import create_secrets, create_state_machines, create_tables, register_functions
+from local.seed import (
+    create_ip_sets,
+    create_secrets,
+    create_state_machines,
+    create_tables,
+    register_functions,
+)
 from local.template import ApiSpec, read_api
 from shared.clients import ClientAdmin, ClientAdminSettings, RegisterRequest
 from shared.scopes import ADMIN, READ, TRIGGER
@@ -222,6 +228,8 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
     resolver.resources.update(created)
     tables = create_tables(template, resolver, session.client("dynamodb", endpoint_url=endpoint))
     resolver.resources.update(tables)
+    ip_sets = create_ip_sets(template, resolver, session.client("wafv2", endpoint_url=endpoint))
+    resolver.resources.update(ip_sets)
     functions = register_functions(
         template,
         resolver,
@@ -235,7 +243,9 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         session.client("stepfunctions", endpoint_url=endpoint),
         template_path.resolve().parent,
     )
-    deployment = Deployment(resources={**created, **tables, **functions, **machines}, region=REGION)
+    deployment = Deployment(
+        resources={**created, **tables, **ip_sets, **functions, **machines}, region=REGION
+    )
     api = read_api(template, deployment.resolver(template), template_path.resolve().parent)
     return LocalStack(api, deployment)
 

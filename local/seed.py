@@ -1,5 +1,5 @@
-"""Creating the template's AWS resources in moto: secrets, tables, state machines, the demo
-API key.
+"""Creating the template's AWS resources in moto: secrets, tables, state machines, WAF IP
+sets, the demo API key.
 
 Names, definitions and substitutions are read from `template.yaml`, so the local run cannot
 drift from the deployed stack. Secret values are generated here, like CloudFormation's
@@ -210,3 +210,32 @@ def _stub_zip() -> bytes:
 
 
 _STUB_ZIP = _stub_zip()
+
+
+IP_SET = "AWS::WAFv2::IPSet"
+
+
+def create_ip_sets(
+    template: Mapping[str, Any], resolver: Resolver, client: Any
+) -> dict[str, Physical]:
+    """Create the template's WAF IP sets (the edge functions' `BlockedSources` and `ThreatFeed`
+    sets) when its conditions deploy them. The web ACL itself is not created: the local gateway
+    has no edge, and the lockout is still enforced by the authorizer."""
+    created: dict[str, Physical] = {}
+    for logical_id, res in template["Resources"].items():
+        if res.get("Type") != IP_SET:
+            continue
+        if "Condition" in res and not resolver.condition(str(res["Condition"])):
+            continue
+        props = resolver.resolve(res.get("Properties") or {})
+        summary = client.create_ip_set(
+            Name=str(props.get("Name", f"{resolver.stack_name}-{logical_id}")),
+            Scope=str(props["Scope"]),
+            IPAddressVersion=str(props["IPAddressVersion"]),
+            Addresses=list(props.get("Addresses") or []),
+            Description=str(props.get("Description", logical_id)),
+        )["Summary"]
+        # `Ref` of an IP set is name|id|scope; `Fn::GetAtt` gives `Arn` and `Id`.
+        ref = f"{summary['Name']}|{summary['Id']}|{props['Scope']}"
+        created[logical_id] = Physical(ref, {"Arn": summary["ARN"], "Id": summary["Id"]})
+    return created

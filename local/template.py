@@ -91,6 +91,8 @@ def read_api(
     for logical_id, res in resources.items():
         if res.get("Type") != SERVERLESS_FUNCTION:
             continue
+        if "Condition" in res and not resolver.condition(str(res["Condition"])):
+            continue  # not deployed with these parameters (EnableWaf=false: the edge functions)
         props = res.get("Properties") or {}
         functions[logical_id] = _function(
             logical_id, props, globals_fn, resolver, template_dir, root

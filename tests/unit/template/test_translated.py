@@ -294,7 +294,7 @@ class TestFunctions:
         self, translated: dict[str, Any]
     ) -> None:
         functions = _lambda_functions(translated)
-        assert len(functions) == 21
+        assert len(functions) == 23  # 21, and the two edge functions (EnableWaf)
         for name, props in functions.items():
             assert props["Runtime"] == "python3.13", name
             assert props["Architectures"] == ["arm64"], name
