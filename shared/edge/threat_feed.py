@@ -113,6 +113,8 @@ def fetch_feed(
                 # read past the deadline check.
                 chunk = response.read1(_CHUNK)
                 if not chunk:
+                    if declared and declared.isdigit() and len(body) != int(declared):
+                        raise FeedError("truncated", f"{len(body)} of {declared} bytes")
                     return bytes(body), content_type
                 body += chunk
                 if len(body) > limits.max_bytes:

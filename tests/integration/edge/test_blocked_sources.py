@@ -49,7 +49,8 @@ def test_a_locked_source_is_blocked_until_its_window_ends(dynamodb: Any, waf: Wa
 
     # Still locked later in the same window: nothing to write.
     again = run(dynamodb, waf, now=NOW + WINDOW - 1)
-    assert not again.ipv4.written and not again.ipv6.written
+    assert not again.ipv4.written
+    assert not again.ipv6.written
     assert waf.addresses("BlockedSourcesIpv4") == {"198.51.100.7/32"}
 
     # The next window: its lockout ended (the counter item still exists: TTL is late).
@@ -139,7 +140,8 @@ def test_the_handler_writes_one_audit_line_with_the_counts(
     fail(dynamodb, "2001:db8::7", now=now)
     monkeypatch.setattr(app, "_sweeper", app.Sweeper(settings(waf), dynamodb, waf.client))
     summary = app.lambda_handler({"id": "event-1", "detail-type": "Scheduled Event"}, Context())
-    assert summary["added"] == 2 and summary["removed"] == 0
+    assert summary["added"] == 2
+    assert summary["removed"] == 0
     (audit,) = [line for line in log_lines() if line["message"] == "blocked sources synced"]
     assert (audit["added"], audit["removed"], audit["ipv4"], audit["ipv6"]) == (2, 0, 1, 1)
     assert audit["until"] == now + WINDOW

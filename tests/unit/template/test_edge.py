@@ -207,4 +207,5 @@ def test_enable_waf_false_removes_the_whole_edge() -> None:
     # Nothing left behind refers to what was removed.
     text = json.dumps(off)
     for name in removed:
-        assert f'"{name}"' not in text and "${" + name not in text, name
+        assert f'"{name}"' not in text, name
+        assert "${" + name not in text, name
