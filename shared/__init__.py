@@ -7,7 +7,8 @@ one audit writer (`observability`), the domain errors (`api_errors`) and the cal
 (`caller`), the HTTP boundary (`http_api`) and the AWS boundary (`aws`).
 
 Below, one package per capability, each with its own errors and a public surface in its
-`__init__`: `runs`, `api_keys`, `revocations`, `rotation`, `clients` (the token service).
+`__init__`: `runs`, `api_keys`, `revocations`, `rotation`, `clients` (the token service),
+`edge` (WAF IP sets: lockouts and threat feeds).
 docs/architecture.md has the map.
 
 This module re-exports the facts every part needs; capabilities are imported by name.
