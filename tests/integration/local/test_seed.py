@@ -65,3 +65,25 @@ def test_template_resources_are_created_and_wired_into_function_environments() -
     rotation = api.functions["CreateApiKeyFunction"].environment["ROTATION_FUNCTION_ARN"]
     lambdas = boto3.client("lambda", region_name="us-east-1")
     assert lambdas.get_function(FunctionName=rotation)["Configuration"]["FunctionArn"] == rotation
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_waf_ip_sets_are_created_for_the_edge_functions() -> None:
+    from local.seed import create_ip_sets  # noqa: PLC0415
+    from shared.edge import IpSetRef  # noqa: PLC0415
+
+    template = load_template(TEMPLATE)
+    resolver = Deployment().resolver(template)
+    waf = boto3.client("wafv2", region_name="us-east-1")
+    created = create_ip_sets(template, resolver, waf)
+    assert set(created) == {
+        "BlockedSourcesIpv4", "BlockedSourcesIpv6", "ThreatFeedIpv4", "ThreatFeedIpv6",
+    }  # fmt: skip
+    api = read_api(template, Deployment(resources=created).resolver(template), ROOT)
+    env = api.functions["SyncBlockedSourcesFunction"].environment
+    ref = IpSetRef.from_arn(env["BLOCKED_SOURCES_IPV4_SET_ARN"])
+    assert waf.get_ip_set(**ref.key())["IPSet"]["IPAddressVersion"] == "IPV4"
+    # With EnableWaf=false nothing of the edge is created or served.
+    off = Deployment(parameters={"EnableWaf": "false"}).resolver(template)
+    assert create_ip_sets(template, off, waf) == {}
+    assert "SyncBlockedSourcesFunction" not in read_api(template, off, ROOT).functions
