@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
@@ -23,54 +22,21 @@ from shared.security_table import (
     revoked_subject_key,
 )
 from shared.settings import SecuritySettings
-from tests.helpers import create_security_table
-from tests.integration.authorizer.conftest import JWT_ISSUER, Secrets
+from tests.integration.authorizer.conftest import JWT_ISSUER, SECURITY_TABLE, Secrets
 from tests.integration.authorizer.support import (
+    Clock,
+    CountingDynamo,
     api_key_event,
     assert_dependency_error,
     assert_unauthorized,
     bearer,
 )
 
-TABLE = "workflow-api-security"
+TABLE = SECURITY_TABLE
 THRESHOLD = 5
 WINDOW = 300
 REFRESH = 5
 Mint = Callable[..., str]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def create_table(client: Any) -> None:
-    create_security_table(client, TABLE)
-
-
-class CountingDynamo:
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.calls: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.client, name)
-
-        def call(**kwargs: Any) -> Any:
-            self.calls.append(name)
-            return method(**kwargs)
-
-        return call
-
-
-@pytest.fixture
-def dynamo(aws: Secrets) -> CountingDynamo:
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    create_table(client)
-    return CountingDynamo(client)
 
 
 @pytest.fixture
