@@ -6,7 +6,6 @@ table, and the caps, against DynamoDB in moto with the table as template.yaml de
 from __future__ import annotations
 
 import json
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -320,11 +319,10 @@ def test_past_the_source_cap_a_locked_ip_is_still_refused(
     assert dynamo.calls.count("get_item") == len(locked) - 2 + 1
 
 
-def test_a_flood_of_sources_never_grows_the_guard_past_its_caps(
-    dynamo: CountingDynamo, clock: Clock
-) -> None:
+def test_a_flood_of_sources_never_grows_the_guard_past_its_caps(clock: Clock) -> None:
     """100,000 failures (each locking its IP, threshold 1), 100,000 locked IPs in the index
-    and 100,000 (key id, IP) pairs: every structure the guard holds stays within its cap."""
+    and 100,000 (key id, IP) pairs: every structure the guard holds stays within its cap
+    (its memory under that flood, with the real caps, is measured by `make bench`)."""
     cap = 50
 
     class Flood:
@@ -347,18 +345,15 @@ def test_a_flood_of_sources_never_grows_the_guard_past_its_caps(
 
     settings = replace(SECURITY, lockout_threshold=1)
     guard = Guard(settings, Flood, wall_clock=clock, source_cap=cap, memo_cap=cap)
-    tracemalloc.start()
-    try:
-        guard.refresh_if_due()
-        for n in range(100_000):
-            ip = f"172.16.{n >> 8 & 255}.{n & 255}#{n}"
-            guard.record_failure(ip)
-            guard.note_source(Subject(ip, key_id="abcdefghijklmnop"))
-            assert len(guard._locked_here) <= cap
-            assert len(guard._seen) <= cap
-        current, _peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    guard.refresh_if_due()
+    for n in range(100_000):
+        ip = f"172.16.{n >> 8 & 255}.{n & 255}#{n}"
+        assert guard.record_failure(ip)
+        assert guard.note_source(Subject(ip, key_id="abcdefghijklmnop"))
+        assert len(guard._locked_here) <= cap
+        assert len(guard._seen) <= cap
     assert guard.snapshot is not None
     assert len(guard.snapshot.locked.ips) == cap
-    assert current < 1_000_000  # caps of 50: well under a megabyte held
+    assert guard.is_locked(ip)  # the latest is held
+    # An evicted one is not in the (capped, incomplete) snapshot either: its counter is read.
+    assert guard.is_locked("172.16.0.0#0")
