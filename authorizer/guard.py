@@ -400,12 +400,9 @@ class Guard:
     # --- plumbing ---------------------------------------------------------------------------
 
     def _lock_here(self, source_ip: str, window: int) -> None:
-        memo = self._locked_here
-        if len(memo) >= self.memo_cap and source_ip not in memo:
-            # Entries of past windows are dead: drop them first, then the oldest.
-            for ip in [ip for ip, w in memo.items() if w != window]:
-                del memo[ip]
-        _bounded_put(memo, source_ip, window, self.memo_cap)
+        # Oldest out: entries of past windows, dead anyway, are the oldest. An IP evicted while
+        # still locked stays refused through the snapshot (its next refresh lists it).
+        _bounded_put(self._locked_here, source_ip, window, self.memo_cap)
 
     def _dynamodb(self) -> Any:
         if self._client is None:
