@@ -1,5 +1,5 @@
 """The decision: read the request, verify its credential with the verifier the scheme registry
-selects, check what the security table says, build the policy, audit it. Plain code with
+selects, check what the security snapshot says, build the policy, audit it. Plain code with
 injectable dependencies; `app.py` only wires it to Lambda."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from authorizer.api_keys import ApiKeyVerifier
 from authorizer.audit import AuditRecord, audit_lockout, audit_new_source
 from authorizer.errors import UNAUTHORIZED, UNAVAILABLE, CredentialError, DependencyError
-from authorizer.guard import Guard, Precheck, Subject
+from authorizer.guard import Guard, Subject
 from authorizer.identity import MAX_PRINCIPAL_LENGTH, Context, Identity
 from authorizer.policy import build_policy, grants_of, permits
 from authorizer.request import AuthRequest, read_request
@@ -90,9 +90,9 @@ class Authorizer:
         """The policy, and whether it lets the caller call the invoked route.
 
         Fixed order: parse the credential and select its scheme (no network, nothing verified)
-        → one read of the security table, where a locked-out source IP stops → verify →
-        revocation and new-source checks → policy. Each step audits what it learnt before the
-        next can fail.
+        → the security snapshot (read again only when older than `SECURITY_REFRESH_SECONDS`),
+        where a locked-out source IP stops → verify → revocation and new-source checks →
+        policy. Each step audits what it learnt before the next can fail.
         """
         if request.credential is None:
             raise CredentialError("missing_credential")
@@ -109,32 +109,25 @@ class Authorizer:
             # A subject revocation names the scheme and its configured issuer, never the token's.
             who = who._replace(scheme=scheme, issuer=self.settings.issuer_of(scheme))
         audit.subject = who
-        precheck = self._precheck(who)
+        guard = self.guard if self.guard.enabled else None
+        if guard is not None:
+            guard.refresh_if_due()
+            if guard.is_locked(who.source_ip):  # stops here, unverified
+                raise CredentialError("rate_limited")
         identity = self.verifiers[scheme].verify(presented.credential)
         audit.principal = identity.principal[:MAX_PRINCIPAL_LENGTH]
-        if identity.revocable:
-            self._check_revocation(precheck, identity)
-        if precheck.available and not precheck.source_seen:
-            audit_new_source(audit)
-            self.guard.remember_source(who)
+        if guard is not None:
+            if identity.revocable:
+                self._check_revocation(guard, who, identity)
+            if guard.note_source(who):
+                audit_new_source(audit)
         return self._policy(request, identity)
 
-    def _precheck(self, who: Subject) -> Precheck:
-        """One read of the security table; a locked-out source IP stops here, unverified."""
-        if not self.guard.enabled:
-            return Precheck()
-        precheck = self.guard.precheck(who)
-        if precheck.available and self.guard.is_locked(precheck):
-            raise CredentialError("rate_limited")
-        return precheck
-
-    def _check_revocation(self, precheck: Precheck, identity: Identity) -> None:
-        if not self.guard.enabled:
-            return
-        precheck.require_available()  # revocation fails closed, see guard.py
-        if precheck.jti_revoked:
+    def _check_revocation(self, guard: Guard, who: Subject, identity: Identity) -> None:
+        status = guard.revocations(who)  # fails closed without a usable snapshot, see guard.py
+        if status.jti_revoked:
             raise CredentialError("revoked")
-        before = precheck.subject_revoked_before
+        before = status.subject_revoked_before
         if before is not None:
             issued = identity.issued_at
             # A token without `iat` cannot prove it was issued after the revocation; one issued

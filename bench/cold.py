@@ -131,6 +131,7 @@ def run(loop: Loopback, factory: fixtures.TokenFactory, processes: int) -> dict[
             child_env = {**env, "BENCH_MODE": mode}
             if mode.endswith("_guard"):  # the security table on
                 child_env["SECURITY_TABLE_NAME"] = fixtures.SECURITY_TABLE
+                child_env.update(fixtures.DEPLOYED_SECURITY_ENV)
             if scheme in events:
                 child_env["BENCH_EVENT"] = json.dumps(events[scheme])
             wall, out = _run(_code(contender), child_env)

@@ -52,7 +52,8 @@ def install_ours(world: World, guard: bool = False) -> Callable[[dict[str, Any]]
     """Import the real handler and give its `AUTHORIZER` in-memory dependencies.
 
     `guard=True` also turns on the security table (`SECURITY_TABLE_NAME`), answered by an
-    in-memory DynamoDB: the guard's own CPU cost, without its network round trip. The returned
+    in-memory DynamoDB: the guard's own CPU cost on the warm path (its snapshot is refreshed
+    every `SECURITY_REFRESH_SECONDS`; figure 7 counts what that costs). The returned
     callable puts its authorizer in place before each call, so both variants can alternate.
     """
     from authorizer import app  # noqa: PLC0415 - after fixtures.apply_env()
@@ -66,6 +67,7 @@ def install_ours(world: World, guard: bool = False) -> Callable[[dict[str, Any]]
     env = dict(fixtures.BASE_ENV)
     if guard:
         env["SECURITY_TABLE_NAME"] = fixtures.SECURITY_TABLE
+        env.update(fixtures.DEPLOYED_SECURITY_ENV)
     settings = AuthorizerSettings.from_env(env)
     store = SecretStore(settings.secret_cache_seconds, client_factory=lambda: world.secrets)
     authorizer = Authorizer(

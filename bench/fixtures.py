@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
@@ -39,6 +39,11 @@ REAUTHORIZE_EVERY = template_number(
 DEPLOYED_WITH_GUARD = TEMPLATE.exists() and "SECURITY_TABLE_NAME:" in TEMPLATE.read_text()
 #: The authorizer's secret cache age as deployed (`POWERTOOLS_PARAMETERS_MAX_AGE`; Powertools: 5).
 SECRET_MAX_AGE = template_number(r'POWERTOOLS_PARAMETERS_MAX_AGE: "?(\d+)"?', 5)
+#: The security snapshot's periods as deployed (`SECURITY_REFRESH_SECONDS`, `..._MAX_STALE_...`).
+DEPLOYED_SECURITY_ENV = {
+    name: str(template_number(name + r': "?(\d+)"?', default))
+    for name, default in (("SECURITY_REFRESH_SECONDS", 5), ("SECURITY_MAX_STALE_SECONDS", 60))
+}
 
 # The process environment of every figure: the authorizer reads it at import (cold start).
 ISSUER = "https://issuer.bench.example"
@@ -207,20 +212,23 @@ class FakeSecretsManager:
 
 class FakeDynamoDB:
     """In-memory stand-in for the security table's client, in its steady state for a known
-    caller: no failures counted, nothing revoked, every (key, source IP) seen before."""
+    caller: no source locked, nothing revoked, every (key, source IP) seen before."""
 
     def __init__(self) -> None:
         self.calls = 0
 
+    def query(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        return {"Items": []}
+
     def batch_get_item(self, RequestItems: dict[str, Any]) -> Any:
         self.calls += 1
-        table, request = next(iter(RequestItems.items()))
-        found = [
-            {"pk": key["pk"], "expires_at": {"N": str(2**40)}}
-            for key in request["Keys"]
-            if key["pk"]["S"].startswith("seen#")
-        ]
-        return {"Responses": {table: found}, "UnprocessedKeys": {}}
+        table = next(iter(RequestItems))
+        return {"Responses": {table: []}, "UnprocessedKeys": {}}
+
+    def get_item(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        return {}
 
     def update_item(self, **kwargs: Any) -> Any:
         self.calls += 1
@@ -228,7 +236,15 @@ class FakeDynamoDB:
 
     def put_item(self, **kwargs: Any) -> Any:
         self.calls += 1
+        if kwargs["Item"]["pk"]["S"].startswith("seen#"):  # a known caller: already seen
+            raise ConditionFailedError
         return {}
+
+
+class ConditionFailedError(Exception):
+    """What botocore raises for a false condition, as far as the guard looks at it."""
+
+    response: ClassVar[dict[str, Any]] = {"Error": {"Code": "ConditionalCheckFailedException"}}
 
 
 class FakeJwks:

@@ -1,11 +1,14 @@
 """Figure 7: network calls on the warm path, counted (target: zero).
 
 The real handler with its real dependencies: a boto3 Secrets Manager client pointed at moto
-(`AWS_ENDPOINT_URL`) and the real JWKS fetcher pointed at a loopback server. After one first
-call per scheme fills the caches, every TCP connect (`socket.socket.connect`), every botocore
-API call and every `urllib.request.urlopen` is counted while the warm calls run. The window is
-kept shorter than the secret cache's age (`POWERTOOLS_PARAMETERS_MAX_AGE`, as template.yaml
-sets it); what happens when it expires is then shown by moving the caches' clock past it.
+(`AWS_ENDPOINT_URL`) and the real JWKS fetcher pointed at a loopback server; with the security
+table on, a boto3 DynamoDB client on moto's table as template.yaml declares it. After one
+first call per scheme fills the caches (and loads the security snapshot), every TCP connect
+(`socket.socket.connect`), every botocore API call and every `urllib.request.urlopen` is
+counted while the warm calls run. The window is kept shorter than the snapshot's refresh
+period and the secret cache's age (`SECURITY_REFRESH_SECONDS`, `POWERTOOLS_PARAMETERS_MAX_AGE`,
+as template.yaml sets them); what each costs when it comes due is then shown by moving the
+caches' clock past it.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ def run(world: World, loop: Loopback, seconds: float) -> dict[str, Any]:
 def _measure(world: World, loop: Loopback, seconds: float, *, guard: bool) -> dict[str, Any]:
     from authorizer import app  # noqa: PLC0415
     from authorizer.authorize import Authorizer  # noqa: PLC0415
+    from authorizer.guard import Guard  # noqa: PLC0415
     from authorizer.jwks import JwksCache  # noqa: PLC0415
     from authorizer.secret_store import SecretStore  # noqa: PLC0415
     from shared.settings import AuthorizerSettings  # noqa: PLC0415
@@ -75,15 +79,24 @@ def _measure(world: World, loop: Loopback, seconds: float, *, guard: bool) -> di
     def clock() -> float:
         return time.monotonic() + offset[0]
 
+    def wall_clock() -> float:
+        return time.time() + offset[0]
+
     previous_endpoint = os.environ.get("AWS_ENDPOINT_URL")
     os.environ["AWS_ENDPOINT_URL"] = loop.moto_url
     env = {**fixtures.BASE_ENV, "OAUTH_JWKS_URI": loop.jwks_url}
     if guard:
         env["SECURITY_TABLE_NAME"] = fixtures.SECURITY_TABLE
+        env.update(fixtures.DEPLOYED_SECURITY_ENV)
     settings = AuthorizerSettings.from_env(env)
     store = SecretStore(settings.secret_cache_seconds, clock=clock)  # real boto3 clients
     saved = app.AUTHORIZER
-    app.AUTHORIZER = Authorizer(settings, store=store, jwks=JwksCache(settings, clock=clock))
+    app.AUTHORIZER = Authorizer(
+        settings,
+        store=store,
+        jwks=JwksCache(settings, clock=clock),
+        guard=Guard(settings.security, wall_clock=wall_clock),  # real boto3 client
+    )
     events = {
         scheme: [
             fixtures.event_for(
@@ -112,6 +125,15 @@ def _measure(world: World, loop: Loopback, seconds: float, *, guard: bool) -> di
             result["warm_mean_us"] = 1e6 * elapsed / invocations
             result["warm_calls"] = dict(warm)
             result["warm_total"] = sum(warm.values())
+            result["warm_calls_per_call"] = result["warm_total"] / invocations
+            if guard:
+                refresh = settings.security.refresh_seconds
+                offset[0] = refresh + 0.1
+                with counting() as due:
+                    for scheme in fixtures.SCHEMES:
+                        app.lambda_handler(events[scheme][0], None)
+                result["after_refresh"] = dict(due)
+                result["refresh_seconds"] = refresh
             offset[0] = settings.secret_cache_seconds + 0.1
             with counting() as expired:
                 for scheme in fixtures.SCHEMES:

@@ -19,6 +19,7 @@ from typing import Any
 
 from bench import fixtures
 from bench.fixtures import Keys
+from tests.helpers import create_security_table
 
 
 @dataclass
@@ -116,12 +117,8 @@ def loopback(keys: Keys) -> Iterator[Loopback]:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    dynamodb.create_table(  # the security table (shared/security_table.py)
-        TableName=fixtures.SECURITY_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    # The security table as template.yaml declares it (its indexes hold the snapshot).
+    create_security_table(dynamodb, fixtures.SECURITY_TABLE)
 
     hits: list[int] = []
     jwks_handler = type("Jwks", (_JsonHandler,), {"routes": {"/jwks": keys.jwks}, "hits": hits})

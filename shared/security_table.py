@@ -136,11 +136,11 @@ def assertion_jti_key(client_id: str, jti: str) -> str:
     return f"assertion#{client_id}#{digest}"
 
 
-def token_revocation_bound_seconds(authorizer_cache_ttl: int) -> int:
+def token_revocation_bound_seconds(authorizer_cache_ttl: int, refresh_seconds: int) -> int:
     """Longest time a revoked token can still pass: API Gateway may answer from a cached policy
-    for its TTL; the authorizer itself keeps no revocation cache (it reads the table on every
-    invocation)."""
-    return authorizer_cache_ttl
+    for its TTL, and a policy built just before that may come from an authorizer whose snapshot
+    of the revocations is up to `SECURITY_REFRESH_SECONDS` old (docs/security.md)."""
+    return authorizer_cache_ttl + refresh_seconds
 
 
 def api_key_revocation_bound_seconds(authorizer_cache_ttl: int, secret_cache_seconds: int) -> int:

@@ -50,22 +50,35 @@ class SecuritySettings:
     table_name: str | None = None
     """`SECURITY_TABLE_NAME`; unset disables lockout, token revocation and new-source alerts."""
     lockout_threshold: int = 10
-    """`LOCKOUT_THRESHOLD`: failures within one window that lock an IP or a credential id."""
+    """`LOCKOUT_THRESHOLD`: failures from one source IP within one window that lock it out."""
     lockout_window_seconds: int = 300
     """`LOCKOUT_WINDOW_SECONDS`: the window, and so the longest lockout."""
     new_source_period_seconds: int = 30 * 86400
     """`NEW_SOURCE_PERIOD_SECONDS`: an API key used from an IP not seen within it is reported."""
+    refresh_seconds: int = 5
+    """`SECURITY_REFRESH_SECONDS`: how old the authorizer's snapshot of revocations and locked
+    sources may be before the next invocation reads it again (docs/security.md)."""
+    max_stale_seconds: int = 60
+    """`SECURITY_MAX_STALE_SECONDS`: how long a last-good snapshot outlives failed refreshes
+    before bearer tokens fail closed."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SecuritySettings:
-        return cls(
+        settings = cls(
             table_name=env_str(env, "SECURITY_TABLE_NAME"),
             lockout_threshold=env_int(env, "LOCKOUT_THRESHOLD", 10, minimum=1),
             lockout_window_seconds=env_int(env, "LOCKOUT_WINDOW_SECONDS", 300, minimum=1),
             new_source_period_seconds=env_int(
                 env, "NEW_SOURCE_PERIOD_SECONDS", 30 * 86400, minimum=1
             ),
+            refresh_seconds=env_int(env, "SECURITY_REFRESH_SECONDS", 5),
+            max_stale_seconds=env_int(env, "SECURITY_MAX_STALE_SECONDS", 60),
         )
+        if settings.max_stale_seconds < settings.refresh_seconds:
+            raise ConfigurationError(
+                "SECURITY_MAX_STALE_SECONDS must be at least SECURITY_REFRESH_SECONDS"
+            )
+        return settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@
 - `requests`: what a valid revocation request is;
 - `store`: `RevocationStore`, writing and listing revocation items.
 
-The authorizer reads the same items when it decides (`authorizer/guard.py`); their keys are
-`shared.security_table`'s.
+The authorizer reads the same items, as a snapshot refreshed every few seconds
+(`authorizer/guard.py`); their keys are `shared.security_table`'s.
 """
 
 from shared.revocations.requests import (

@@ -2,9 +2,10 @@
 
 A revocation names one token (`jti`, kept until the token's expiry) or a subject of one scheme
 (every token of that principal issued before now, kept for the longest lifetime a token the
-authorizer accepts may have). The authorizer reads these items when it decides
-(`authorizer/guard.py`); the bound on how long a revoked token may still pass is API Gateway's
-authorizer cache TTL.
+authorizer accepts may have). The authorizer reads these items as a snapshot of the
+`RevocationsByKind` index (`authorizer/guard.py`); a revoked token may still pass for at most
+API Gateway's authorizer cache TTL plus `SECURITY_REFRESH_SECONDS`
+(`shared.security_table.token_revocation_bound_seconds`).
 """
 
 from __future__ import annotations

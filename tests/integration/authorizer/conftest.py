@@ -30,6 +30,7 @@ JWT_ISSUER = "https://services.internal.example"
 JWT_AUDIENCE = "workflow-api"
 OAUTH_AUDIENCE = "https://api.workflow.example"
 KEY_PREFIX = "workflow-api/api-keys/"
+SECURITY_TABLE = "workflow-api-security"
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -251,3 +252,14 @@ def oauth_token(oauth_keys: dict[str, OAuthKey], jwks_server: JwksServer) -> Cal
         return jwt.encode(payload, key or chosen.private, algorithm=alg, headers=header)
 
     return mint
+
+
+@pytest.fixture
+def dynamo(aws: Secrets) -> Any:
+    """The security table, as template.yaml declares it, in moto; every call counted."""
+    from tests.helpers import create_security_table  # noqa: PLC0415
+    from tests.integration.authorizer.support import CountingDynamo  # noqa: PLC0415
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_security_table(client, SECURITY_TABLE)
+    return CountingDynamo(client)

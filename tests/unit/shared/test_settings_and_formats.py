@@ -28,6 +28,8 @@ def test_defaults_match_the_spec() -> None:
     assert settings.api_key_grace_seconds == 86400
     assert settings.clock_skew_seconds == 60
     assert settings.jwt_issuer is None
+    assert settings.security.refresh_seconds == 5
+    assert settings.security.max_stale_seconds == 60
 
 
 @pytest.mark.parametrize(
@@ -42,6 +44,12 @@ def test_defaults_match_the_spec() -> None:
             "OAUTH_ISSUER must be an https URL",
         ),
         ({"OAUTH_JWKS_URI": "file:///etc/passwd"}, "OAUTH_JWKS_URI must be an https URL"),
+        ({"SECURITY_REFRESH_SECONDS": "5s"}, "SECURITY_REFRESH_SECONDS must be an integer"),
+        ({"SECURITY_MAX_STALE_SECONDS": "-1"}, "SECURITY_MAX_STALE_SECONDS must be at least 0"),
+        (
+            {"SECURITY_REFRESH_SECONDS": "30", "SECURITY_MAX_STALE_SECONDS": "10"},
+            "SECURITY_MAX_STALE_SECONDS must be at least SECURITY_REFRESH_SECONDS",
+        ),
     ],
 )
 def test_bad_configuration_fails_fast_with_a_clear_message(

@@ -117,10 +117,14 @@ class TestIam:
         assert _grants(translated, "AuthorizerFunctionRole") == {
             ("secretsmanager:GetSecretValue", str({"Ref": "SigningSecret"})),
             ("secretsmanager:GetSecretValue", str(SECRET_PREFIX_ARN)),
-            # The security table only: one read per decision, counter writes.
-            ("dynamodb:BatchGetItem", table),
+            # The security table only: the snapshot's two index queries, counter writes and
+            # seen-source puts, and the reads that replace the snapshot past its caps.
+            ("dynamodb:Query", str({"Fn::Sub": "${SecurityTable.Arn}/index/RevocationsByKind"})),
+            ("dynamodb:Query", str({"Fn::Sub": "${SecurityTable.Arn}/index/LockedSources"})),
             ("dynamodb:UpdateItem", table),
             ("dynamodb:PutItem", table),
+            ("dynamodb:BatchGetItem", table),
+            ("dynamodb:GetItem", table),
         }
         role = translated["Resources"]["AuthorizerFunctionRole"]["Properties"]
         assert role["ManagedPolicyArns"] == [
