@@ -142,6 +142,13 @@ class LightDynamoDB:
         with self._lock:
             self._drop()
 
+    def __del__(self) -> None:
+        # A container's client lives as long as the process; a discarded one (tests, a
+        # rebuilt authorizer) closes its socket rather than leaving it to the collector.
+        connection = getattr(self, "_connection", None)
+        if connection is not None:
+            connection.close()
+
     # --- the protocol -------------------------------------------------------------------------
 
     def _call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
