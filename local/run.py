@@ -203,6 +203,11 @@ class LocalStack:
         return None
 
 
+#: Template parameters the local run overrides: it has no AWS-made Lambda layers, so the
+#: authorizer reads secrets through boto3 rather than the Parameters and Secrets Extension.
+LOCAL_PARAMETERS: Mapping[str, str] = {"SecretsExtension": "off"}
+
+
 def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> LocalStack:
     """Create the template's secrets, tables and state machines in moto."""
     import boto3  # noqa: PLC0415
@@ -214,7 +219,7 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         region_name=REGION,
     )
     template = load_template(template_path)
-    deployment = Deployment(region=REGION)
+    deployment = Deployment(parameters=dict(LOCAL_PARAMETERS), region=REGION)
     resolver = deployment.resolver(template)
     created = create_secrets(
         template, resolver, session.client("secretsmanager", endpoint_url=endpoint)
@@ -235,7 +240,11 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         session.client("stepfunctions", endpoint_url=endpoint),
         template_path.resolve().parent,
     )
-    deployment = Deployment(resources={**created, **tables, **functions, **machines}, region=REGION)
+    deployment = Deployment(
+        parameters=dict(LOCAL_PARAMETERS),
+        resources={**created, **tables, **functions, **machines},
+        region=REGION,
+    )
     api = read_api(template, deployment.resolver(template), template_path.resolve().parent)
     return LocalStack(api, deployment)
 
