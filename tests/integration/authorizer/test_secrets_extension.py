@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from authorizer import secret_store
 from authorizer.authorize import Authorizer
+from authorizer.errors import DependencyError
 from authorizer.secret_store import SecretStore
 from authorizer.secrets_extension import ExtensionSecretsClient
 from shared import ApiKeyRecord, AuthorizerSettings, new_api_key
@@ -254,3 +255,19 @@ def test_without_the_extension_or_with_its_cache_on_boto3_is_used(
     client = secret_store.default_client()
     assert not isinstance(client, ExtensionSecretsClient)
     assert client.meta.service_model.service_name == "secretsmanager"
+
+
+def test_an_extension_that_hangs_fails_closed_within_its_timeout(aws: Secrets) -> None:
+    """An extension that accepts the connection and never answers: the read times out (the
+    deployed client waits 4 s; here 0.3 s), and the store reports a dependency failure."""
+    listener = __import__("socket").create_server(("127.0.0.1", 0))
+    try:
+        port = listener.getsockname()[1]
+        client = ExtensionSecretsClient(port, SESSION_TOKEN, timeout=0.3)
+        store = SecretStore(5, client_factory=lambda: client)
+        started = time.monotonic()
+        with pytest.raises(DependencyError):
+            store.get("any", "AWSCURRENT")
+        assert time.monotonic() - started < 2
+    finally:
+        listener.close()
