@@ -72,8 +72,21 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def default_dynamodb_client() -> Any:
-    """A DynamoDB client from the AWS boundary (`shared.aws`), imported and built on first use
-    like the Secrets Manager client."""
+    """A DynamoDB client, built on first use: the light client (`authorizer.light_dynamodb`,
+    no boto3 on the cold path) when the Lambda environment holds credentials and a region, as
+    it does in Lambda; otherwise a boto3 client from the AWS boundary (`shared.aws`)."""
+    import os  # noqa: PLC0415
+
+    from authorizer.light_dynamodb import LightDynamoDB  # noqa: PLC0415
+
+    light = LightDynamoDB.from_environment(
+        os.environ,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        max_retries=MAX_RETRIES,
+    )
+    if light is not None:
+        return light
     from shared import aws  # noqa: PLC0415
 
     return aws.client(

@@ -62,8 +62,18 @@ class SecretVersion:
 
 
 def default_client() -> Any:
-    """A Secrets Manager client with the authorizer's short timeouts. The AWS boundary (and
-    boto3 with it) is imported here, on first use: the OAuth path never pays for it."""
+    """A Secrets Manager client with the authorizer's short timeouts, built on first use: the
+    OAuth path never pays for it. Where the template installs AWS's Parameters and Secrets
+    Lambda Extension with its cache off, secrets are read through it (no boto3 at all:
+    `authorizer.secrets_extension`); elsewhere (tests, the local run) through boto3 from the
+    AWS boundary. The extension's variables are read here, as boto3 reads its own."""
+    import os  # noqa: PLC0415
+
+    from authorizer.secrets_extension import client_from_environment  # noqa: PLC0415
+
+    extension = client_from_environment(os.environ, timeout=CONNECT_TIMEOUT + READ_TIMEOUT)
+    if extension is not None:
+        return extension
     from shared import aws  # noqa: PLC0415
 
     return aws.client(

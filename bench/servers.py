@@ -52,25 +52,34 @@ class _JsonHandler(BaseHTTPRequestHandler):
         pass
 
 
-def _extension_handler(secrets: dict[tuple[str, str], dict[str, Any]]) -> type:
-    """The extension's HTTP contract: GET /secretsmanager/get?secretId=..&versionStage=..
-    with the session token header; the body is the GetSecretValue response as JSON."""
+def _extension_handler(client: Any) -> type:
+    """The extension's HTTP contract, configured as the template deploys it (its cache off,
+    `SECRETS_MANAGER_TTL=0`): GET /secretsmanager/get?secretId=..&versionStage=.. with the
+    session token header; each request is one `GetSecretValue` against moto, answered as JSON
+    (`CreatedDate` as RFC 3339 text) or as the extension's error text with status 400."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            from botocore.exceptions import ClientError  # noqa: PLC0415
+
             url = urllib.parse.urlsplit(self.path)
             query = urllib.parse.parse_qs(url.query)
             token_ok = self.headers.get("X-Aws-Parameters-Secrets-Token") == "testing"
-            key = (query.get("secretId", [""])[0], query.get("versionStage", ["AWSCURRENT"])[0])
-            found = secrets.get(key)
             if url.path != "/secretsmanager/get" or not token_ok:
                 self.send_error(403 if not token_ok else 404)
                 return
-            if found is None:
-                data = b'{"__type":"ResourceNotFoundException"}'
+            secret_id = query.get("secretId", [""])[0]
+            stage = query.get("versionStage", ["AWSCURRENT"])[0]
+            try:
+                value = dict(client.get_secret_value(SecretId=secret_id, VersionStage=stage))
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                data = f"GetSecretValue, https response error StatusCode: 400, {code}".encode()
                 self.send_response(400)
             else:
-                data = json.dumps(found).encode()
+                value.pop("ResponseMetadata", None)
+                value["CreatedDate"] = value["CreatedDate"].isoformat()
+                data = json.dumps(value).encode()
                 self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -123,13 +132,7 @@ def loopback(keys: Keys) -> Iterator[Loopback]:
     hits: list[int] = []
     jwks_handler = type("Jwks", (_JsonHandler,), {"routes": {"/jwks": keys.jwks}, "hits": hits})
     jwks_server = _serve(jwks_handler)
-    stored = {}
-    for secret_id in (fixtures.JWT_SECRET_ID, name):
-        value: dict[str, Any] = dict(client.get_secret_value(SecretId=secret_id))
-        value["CreatedDate"] = value["CreatedDate"].isoformat()
-        value.pop("ResponseMetadata", None)
-        stored[(secret_id, "AWSCURRENT")] = value
-    extension = _serve(_extension_handler(stored))
+    extension = _serve(_extension_handler(client))
     try:
         yield Loopback(
             moto_url=moto_url,

@@ -209,6 +209,11 @@ class LocalStack:
         return None
 
 
+#: Template parameters the local run overrides: it has no AWS-made Lambda layers, so the
+#: authorizer reads secrets through boto3 rather than the Parameters and Secrets Extension.
+LOCAL_PARAMETERS: Mapping[str, str] = {"SecretsExtension": "off"}
+
+
 def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> LocalStack:
     """Create the template's secrets, tables and state machines in moto."""
     import boto3  # noqa: PLC0415
@@ -220,7 +225,7 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         region_name=REGION,
     )
     template = load_template(template_path)
-    deployment = Deployment(region=REGION)
+    deployment = Deployment(parameters=dict(LOCAL_PARAMETERS), region=REGION)
     resolver = deployment.resolver(template)
     created = create_secrets(
         template, resolver, session.client("secretsmanager", endpoint_url=endpoint)
@@ -244,7 +249,9 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         template_path.resolve().parent,
     )
     deployment = Deployment(
-        resources={**created, **tables, **ip_sets, **functions, **machines}, region=REGION
+        parameters=dict(LOCAL_PARAMETERS),
+        resources={**created, **tables, **ip_sets, **functions, **machines},
+        region=REGION,
     )
     api = read_api(template, deployment.resolver(template), template_path.resolve().parent)
     return LocalStack(api, deployment)

@@ -10,6 +10,8 @@ class IpSetContendedError(DependencyBusyError):
     """Another writer changed the IP set between every read and write we tried (a stale
     `LockToken` each time); the next scheduled run tries again."""
 
+    code = "ip_set_contended"
+
 
 class FeedError(Exception):
     """A threat feed could not be downloaded or parsed; nothing was written.

@@ -22,8 +22,11 @@ from authorizer.secret_store import SecretStore
     ],
 )
 def test_clients_have_short_timeouts_and_standard_retries(
-    build: Any, service: str, timeouts: tuple[int, int, int]
+    build: Any, service: str, timeouts: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Without environment credentials the guard builds a boto3 client (with them, the light
+    # client: tests/integration/authorizer/test_light_dynamodb.py).
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     client = build()
     config = client.meta.config
     assert client.meta.service_model.service_name == service

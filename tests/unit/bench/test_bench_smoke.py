@@ -84,7 +84,9 @@ def test_targets_are_marked() -> None:
         "cold": {
             "import_x_naive": 0.2,
             "oauth_import_plus_first_x_naive": 0.6,
-            "oauth_guard_import_plus_first_x_naive": 0.9,
+            "oauth_deployed_import_plus_first_x_naive": 0.4,
+            "jwt_deployed_import_plus_first_x_naive": 0.45,
+            "api_key_deployed_import_plus_first_x_naive": 0.7,
         },
         "memory": {"peak_after_run_mb": 50.0, "growth_mb": 0.5, "invocations": 10},
         "cache": {"ours": {"x_minimum": 1.0, "false_403": 0, "false_allow": 0}},
@@ -98,6 +100,9 @@ def test_targets_are_marked() -> None:
     assert marked["warm HS256: ours / floor"] is False
     assert marked["warm HS256: ours p99 CPU ms (wall 4.00)"] is True
     assert marked["cold: import + first OAuth call / naive"] is False
+    deployed = "cold: import + first {} call, as deployed (table on) / naive"
+    assert marked[deployed.format("HS256")] is True
+    assert marked[deployed.format("API key")] is False
     assert marked["network calls on the warm path"] is True
     reads = [name for name in marked if "network calls/call" in name]
     assert len(reads) == 1
