@@ -14,6 +14,8 @@ import boto3
 import jwt
 import pytest
 from botocore.exceptions import EndpointConnectionError
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from authorizer.authorize import Authorizer
 from authorizer.errors import CredentialError
@@ -460,3 +462,54 @@ def test_no_proof_or_token_appears_in_the_logs(
     text = "\n".join(str(line) for line in log_lines())
     for secret in (proof, token, *proof.split("."), *token.split(".")):
         assert secret not in text
+
+
+# --- any mutation of a valid proof is refused, through the whole authorizer ---------------------
+
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**33), 2**33), st.text(max_size=30),
+    st.sampled_from(["GET", "POST", BASE + "/api/runs", "dpop+jwt", "ES256", "HS256", "none"]),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    member=st.sampled_from(
+        [("header", name) for name in ("typ", "alg", "jwk", "crit")]
+        + [("claims", name) for name in ("htm", "htu", "ath", "iat", "jti")]
+    ),
+    value=_VALUES,
+    drop=st.booleans(),
+)
+def test_any_mutated_proof_is_refused_with_401(
+    authz: Authorizer, service_token: Mint, key: DpopKey, dynamo: Dynamo,
+    member: tuple[str, str], value: object, drop: bool,
+) -> None:  # fmt: skip
+    """Any change to a member that carries meaning (unknown members are ignored, RFC 7515
+    section 4 and RFC 9449 section 4.2), except a new `jti` or an `iat` in the window."""
+    part, name = member
+    token = service_token(cnf={"jkt": key.jkt})
+    header, claims = key.header(), key.claims("GET", URL, token)
+    target = header if part == "header" else claims
+    original = dict(target)
+    if drop:
+        target.pop(name, None)
+    else:
+        target[name] = value
+    window = (
+        isinstance(value, int) and not isinstance(value, bool) and -300 < value - time.time() < 60
+    )
+    harmless = target == original or (
+        part == "claims" and not drop and (
+            (name == "jti" and isinstance(value, str) and 1 <= len(value) <= 256)
+            or (name == "iat" and window)
+        )
+    )  # fmt: skip
+    assume(not harmless)
+    writes = dynamo.puts
+    assert_unauthorized(authz, dpop_event(token, key.sign_raw(header, claims)))
+    assert dynamo.puts == writes  # refused before the replay write
