@@ -148,15 +148,32 @@ class Gateway:
         return evaluate(cached[1], arn)
 
 
-def minimum_invocations(keys: list[tuple[float, tuple[str, ...]]]) -> int:
-    """One invocation per credential per TTL window: a perfect cache's fills."""
+def minimum_invocations(keys: list[tuple[float, tuple[str, ...]]], ttl: int = TTL_SECONDS) -> int:
+    """One invocation per credential per TTL window: a perfect cache's fills (with TTL 0, one
+    per request: API Gateway then caches nothing)."""
     expiry: dict[tuple[str, ...], float] = {}
     fills = 0
     for at, key in keys:
         if key not in expiry or at >= expiry[key]:
             fills += 1
-            expiry[key] = at + TTL_SECONDS
+            expiry[key] = at + ttl
     return fills
+
+
+def identity_keys(world: World, minutes: float) -> list[tuple[float, tuple[str, ...]]]:
+    """(time, cache key) of every request of the workload, as the gateway would key it."""
+    from shared.routes import AuthorizerName, find_route  # noqa: PLC0415
+
+    clients = _clients(world)
+    keys: list[tuple[float, tuple[str, ...]]] = []
+    for request in workload(clients, minutes):
+        found = find_route(request.method, request.path)
+        assert found is not None
+        authorizer = found[0].authorizer
+        client = clients[request.client]
+        credential = client.bearer if authorizer is AuthorizerName.BEARER else client.api_key
+        keys.append((request.at, (authorizer.value, str(credential))))
+    return keys
 
 
 def run(world: World, minutes: float = 30.0) -> dict[str, Any]:

@@ -149,7 +149,13 @@ class TokenFactory:
     scope: str = ADMIN_SCOPE
     _jwt: Any = field(default=None, repr=False)
 
-    def token(self, alg: str, scope: str | None = None, sub: str | None = None) -> str:
+    def token(
+        self,
+        alg: str,
+        scope: str | None = None,
+        sub: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
         import jwt  # noqa: PLC0415
 
         self.serial += 1
@@ -160,6 +166,7 @@ class TokenFactory:
             "exp": now + self.lifetime,
             "jti": f"bench-{self.serial}",
             "scope": self.scope if scope is None else scope,
+            **(extra or {}),
         }
         if alg == "HS256":
             claims |= {"iss": SERVICE_ISSUER, "aud": SERVICE_AUDIENCE}

@@ -61,6 +61,7 @@ def measure(sizes: Sizes, progress: bool = True) -> dict[str, Any]:
     from bench import (  # noqa: PLC0415
         cache_sim,
         cold,
+        dpop,
         memory,
         network,
         servers,
@@ -81,6 +82,8 @@ def measure(sizes: Sizes, progress: bool = True) -> dict[str, Any]:
     results["warm"] = warm.run(world, sizes.rounds, sizes.batch, sizes.pool)
     step("figure 6: cache efficiency (simulated API Gateway cache)")
     results["cache"] = cache_sim.run(world, sizes.minutes)
+    step("figure 10: DPoP (warm call with proof and replay write; cache cost of optional)")
+    results["dpop"] = dpop.run(world, sizes.rounds, sizes.batch, sizes.minutes)
     with servers.loopback(world.keys) as loop:
         step("figure 7: network calls on the warm path")
         results["network"] = network.run(world, loop, sizes.network_seconds)
@@ -269,11 +272,40 @@ def table(results: dict[str, Any]) -> str:
     out(f"   cold: import {tc['import_ms']:.0f} ms, first token {tc['first_token_ms']:.0f} ms, "
         f"import + first token {tc['import_plus_first_token_ms']:.0f} ms "
         f"(median of {tc['processes']} fresh processes, moto server)")  # fmt: skip
+    if "dpop" in results:
+        out("")
+        out(dpop_table(results["dpop"]))
     out("")
     out("Targets")
     for t in results["targets"]:
         mark = "met" if t["met"] else "NOT MET"
         out(f"  [{mark:^7}] {t['target']:<56} {t['value']:>8} (target {t['limit']})")
+    return "\n".join(lines)
+
+
+def dpop_table(figures: dict[str, Any]) -> str:
+    """Figure 10's lines."""
+    lines = [
+        "10. DPoP (DPOP_MODE=optional, security table on, in memory), us per invocation: "
+        "median / p99 wall [median CPU]",
+        f"   {'scheme':<8} {'bearer':>20} {'DPoP':>20} {'+ us':>6} {'x':>5} {'proof alone':>20}",
+    ]
+    for scheme in ("HS256", "ES256"):
+        f = figures[scheme]
+        cells = [
+            f"{f[c]['median_us']:5.0f} /{f[c]['p99_us']:5.0f} [{f[c]['cpu_median_us']:4.0f}]"
+            for c in ("bearer", "dpop", "proof")
+        ]
+        extra, ratio = f["dpop"]["extra_us"], f["dpop"]["x_bearer"]
+        lines.append(
+            f"   {scheme:<8} {cells[0]:>20} {cells[1]:>20} {extra:6.0f} {ratio:5.2f} {cells[2]:>20}"
+        )
+    c = figures["cache"]
+    lines.append(
+        f"   authorizer invocations per 10k requests (figure-6 workload): TTL {c['ttl_seconds']} s "
+        f"{c['cached_per_10k']:.0f}; optional (TTL 0) or any DPoP call {c['ttl0_per_10k']:.0f} "
+        f"(x{c['x_cached']:.0f}); each DPoP call also writes one replay item"
+    )
     return "\n".join(lines)
 
 

@@ -65,7 +65,7 @@ SCHEMAS: dict[str, Schema] = {
             "error": {
                 "type": "string",
                 "enum": ["invalid_request", "invalid_client", "unsupported_grant_type",
-                         "invalid_scope"],
+                         "invalid_scope", "invalid_dpop_proof"],
             },
             "error_description": STRING,
         },
@@ -351,6 +351,7 @@ SCHEMAS: dict[str, Schema] = {
             "token_endpoint_auth_signing_alg_values_supported": SCOPE_LIST,
             "scopes_supported": SCOPE_LIST,
             "response_types_supported": SCOPE_LIST,
+            "dpop_signing_alg_values_supported": SCOPE_LIST,
         },
     },
 }  # fmt: skip
@@ -451,11 +452,13 @@ OPERATIONS: dict[str, Operation] = {
         "Issue a short-lived service token (client credentials)", 200, "TokenResponse",
         "TokenRequest",
         (client_errors.MalformedTokenRequestError, client_errors.UnsupportedGrantTypeError,
-         client_errors.InvalidScopeError, client_errors.InvalidClientError),
+         client_errors.InvalidScopeError, client_errors.InvalidClientError,
+         client_errors.InvalidDpopProofError),
         no_store=True,
         description="RFC 6749 section 4.4. No authorizer: the function authenticates the "
         "client (docs/token-service.md). Failed client authentications count toward the "
-        "source IP's lockout.",
+        "source IP's lockout. With DPoP on, a `DPoP` proof header binds the token to the "
+        "proof's key (RFC 9449 section 5; `token_type: DPoP`).",
     ),
     "get_oauth_metadata": Operation(
         "The token service's authorization server metadata", 200,
@@ -557,6 +560,7 @@ def security_of(route: Route) -> list[dict[str, list[str]]]:
     if Scheme.JWT in schemes:
         alternatives.append({"oauth2": scopes})
     alternatives.append({"bearer": []})
+    alternatives.append({"dpop": []})
     return alternatives
 
 
@@ -633,6 +637,12 @@ def _operation(route: Route) -> dict[str, Any]:
             {"name": "Idempotency-Key", "in": "header", "required": False,
              "description": "1 to 255 visible ASCII characters: a retry with the same key and "
              "body returns the same run.", "schema": STRING}
+        )  # fmt: skip
+    if route.function == "issue_token":
+        parameters.append(
+            {"name": "DPoP", "in": "header", "required": False,
+             "description": "A DPoP proof (RFC 9449 section 4) for `POST` to this endpoint: "
+             "binds the issued token to its key. At most one.", "schema": STRING}
         )  # fmt: skip
     if parameters:
         out["parameters"] = parameters
@@ -735,6 +745,13 @@ def build(server: str = "https://{apiId}.execute-api.{region}.amazonaws.com/{sta
                     "bearerFormat": "JWT",
                     "description": "A token of the token service (scheme `jwt`) or an access "
                     "token of the configured OAuth provider (scheme `oauth`).",
+                },
+                "dpop": {
+                    "type": "http",
+                    "scheme": "DPoP",
+                    "description": "A DPoP-bound token (RFC 9449) as `Authorization: DPoP "
+                    "<token>`, with a fresh proof of its key in the `DPoP` header, when "
+                    "`DPOP_MODE` is `optional` or `required`.",
                 },
                 "oauth2": {
                     "type": "oauth2",

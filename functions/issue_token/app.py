@@ -30,6 +30,7 @@ def issue_token(request: ApiRequest) -> Response[dict[str, Any]]:
             source_ip=request.source_ip,
             request_id=request.request_id,
             endpoint_url=service.token_endpoint(_called_base(request)),
+            dpop_proofs=request.header_values("DPoP"),
         )
     )
     return Response(

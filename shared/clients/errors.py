@@ -48,6 +48,14 @@ class InvalidScopeError(TokenRequestError):
     message = "The requested scope is malformed or not allowed for this client."
 
 
+class InvalidDpopProofError(TokenRequestError):
+    """The `DPoP` proof of a token request is invalid, repeated, or replayed; or missing while
+    DPoP is required (RFC 9449 section 5)."""
+
+    code = "invalid_dpop_proof"
+    message = "The DPoP proof is missing, invalid or already used."
+
+
 class InvalidClientError(ClientAuthenticationError):
     """Unknown, revoked or wrongly authenticated client, or a source IP locked out."""
 

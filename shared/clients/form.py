@@ -57,7 +57,10 @@ class TokenHttpRequest:
     source_ip: str
     request_id: str
     endpoint_url: str
-    """The token endpoint's absolute URL (an assertion's `aud` may name it)."""
+    """The token endpoint's absolute URL (an assertion's `aud` may name it, a DPoP proof's
+    `htu` must)."""
+    dpop_proofs: Sequence[str] = field(default=(), repr=False)
+    """Every `DPoP` header value (RFC 9449 section 5): one valid proof binds the token."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 The granted scopes never exceed the client's registration: a requested scope must be a known
 scope (narrowed ones included) that the client's `allowed_scopes` grant; no `scope` means all
 of them. The token is HS256 with the AWSCURRENT signing key and its `kid`, bound to
-`JWT_ISSUER` and `JWT_AUDIENCE`, with a `jti` of 192 random bits.
+`JWT_ISSUER` and `JWT_AUDIENCE`, with a `jti` of 192 random bits; bound to a DPoP key
+(`cnf.jkt`) when the request proved one.
 """
 
 from __future__ import annotations
@@ -68,12 +69,14 @@ class IssuedToken:
     scopes: tuple[str, ...]
     expires_in: int
     kid: str
+    jkt: str | None = None
+    """The DPoP key the token is bound to (`cnf.jkt`, RFC 9449 section 6.1), if any."""
 
     def as_response(self) -> dict[str, object]:
-        """RFC 6749 section 5.1's answer."""
+        """RFC 6749 section 5.1's answer; a bound token's type is `DPoP` (RFC 9449 section 5)."""
         return {
             "access_token": self.access_token,
-            "token_type": "Bearer",
+            "token_type": "Bearer" if self.jkt is None else "DPoP",
             "expires_in": self.expires_in,
             "scope": " ".join(self.scopes),
         }
@@ -88,6 +91,7 @@ def mint(
     audience: str,
     lifetime: int,
     now: float,
+    jkt: str | None = None,
 ) -> IssuedToken:
     import jwt  # noqa: PLC0415 - PyJWT loads cryptography: only the token function needs it
 
@@ -103,5 +107,7 @@ def mint(
         "iat": issued_at,
         "exp": issued_at + lifetime,
     }
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}
     token = jwt.encode(claims, key.key, algorithm="HS256", headers={"kid": key.kid})
-    return IssuedToken(token, jti, client_id, tuple(scopes), lifetime, key.kid)
+    return IssuedToken(token, jti, client_id, tuple(scopes), lifetime, key.kid, jkt)

@@ -9,7 +9,9 @@ Order of work, cheapest and least revealing first:
    (a secret compared in constant time against AWSCURRENT, and AWSPREVIOUS within the grace
    window; or a private_key_jwt assertion, whose `jti` is then spent in the security table);
 4. the scopes (never beyond the client's `allowed_scopes`);
-5. the token, signed with the AWSCURRENT signing key.
+5. with DPoP on, a proof (checked right after the grant type, without any network call) has
+   its `jti` spent in the security table, last, so a forged request burns nobody's proof;
+6. the token, signed with the AWSCURRENT signing key, bound to the proof's key if one came.
 
 A failed client authentication counts toward the source IP's lockout, never toward the client
 id: anyone can name any client id, and counting it would let anyone lock a client out.
@@ -25,15 +27,16 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from shared import aws
+from shared import aws, dpop
 from shared.api_errors import ApiError, TokenEndpointError
 from shared.clients import authentication, form, issuance
-from shared.clients.errors import InvalidClientError
+from shared.clients.errors import InvalidClientError, InvalidDpopProofError
 from shared.clients.settings import TokenServiceSettings
 from shared.clients.store import ClientStore, ClientVersions, SecretCache, SecurityStore
 from shared.observability import NAMESPACE, SERVICE, metrics, write_audit
 from shared.scopes import KNOWN_SCOPES
 from shared.secret_formats import CLIENT_ID_PATTERN, ClientRecord
+from shared.settings import DpopMode
 
 ISSUED_METRIC = "TokenIssued"
 REFUSED_METRIC = "TokenRefused"
@@ -51,6 +54,8 @@ class _Attempt:
     client_id: str | None = None
     """Set once the client is authenticated."""
     scopes: tuple[str, ...] = field(default_factory=tuple)
+    jkt: str | None = None
+    """The DPoP key the request proved, once its proof verified."""
 
 
 class TokenService:
@@ -87,6 +92,9 @@ class TokenService:
         request = attempt.request
         body = form.read_form(request)
         form.check_grant(body)
+        proof = self._proof(request)
+        if proof is not None:
+            attempt.jkt = proof.jkt
         if self._security.is_locked(request.source_ip):
             raise InvalidClientError("rate_limited", basic_tried=bool(request.authorizations))
         try:
@@ -100,6 +108,10 @@ class TokenService:
         scopes = issuance.grant_scopes(body.scope, client.allowed_scopes)
         attempt.scopes = scopes
         lifetime = issuance.lifetime_for(client, self.settings.token_lifetime_seconds)
+        if proof is not None and not self._security.spend_dpop_proof(
+            proof.jkt, proof.jti, proof.keep_until
+        ):
+            raise InvalidDpopProofError("dpop_replay")
         return issuance.mint(
             self._clients.signing_key(),
             client.client_id,
@@ -108,7 +120,36 @@ class TokenService:
             audience=self.settings.audience,
             lifetime=lifetime,
             now=self._clock(),
+            jkt=None if proof is None else proof.jkt,
         )
+
+    def _proof(self, request: form.TokenHttpRequest) -> dpop.VerifiedProof | None:
+        """The request's DPoP proof, verified for `POST` to the token endpoint (no `ath`: no
+        access token yet), or None when it carries none. With `DPOP_MODE=off` proofs are
+        ignored, as by a server that does not support DPoP: the answer's `token_type: Bearer`
+        tells the client its token is not bound (RFC 9449 section 5)."""
+        configured = self.settings.dpop
+        if not configured.enabled:
+            return None
+        proofs = request.dpop_proofs
+        if not proofs:
+            if configured.mode is DpopMode.REQUIRED:
+                # The authorizer would refuse the bearer token this request asks for.
+                raise InvalidDpopProofError("dpop_missing_proof")
+            return None
+        if len(proofs) > 1:
+            raise InvalidDpopProofError("dpop_multiple_proofs")
+        try:
+            return dpop.verify_proof(
+                proofs[0],
+                method="POST",
+                url=request.endpoint_url,
+                now=self._clock(),
+                max_age=configured.proof_max_age_seconds,
+                skew=self.settings.clock_skew_seconds,
+            )
+        except dpop.DpopProofError as error:
+            raise InvalidDpopProofError(error.reason) from None
 
     def _authenticate(self, presented: form.PresentedClient, attempt: _Attempt) -> ClientRecord:
         basic = presented.basic_tried
@@ -181,7 +222,14 @@ class TokenService:
             ),
             "scopes_supported": list(KNOWN_SCOPES),
             "response_types_supported": [],
+            **self._dpop_metadata(),
         }
+
+    def _dpop_metadata(self) -> dict[str, Any]:
+        """RFC 9449 section 5.1: the proof algorithms, when DPoP is on."""
+        if not self.settings.dpop.enabled:
+            return {}
+        return {"dpop_signing_alg_values_supported": list(dpop.DPOP_ALGORITHMS)}
 
     def token_endpoint(self, base_url: str) -> str:
         """`PUBLIC_BASE_URL` + `/oauth/token`, else the URL the request came in on."""
@@ -190,7 +238,7 @@ class TokenService:
     # -- audit and metrics ----------------------------------------------------------------
 
     def _issued(self, attempt: _Attempt, token: issuance.IssuedToken) -> None:
-        self._audit(attempt, "issued", "issued", jti=token.jti, kid=token.kid)
+        self._audit(attempt, "issued", "issued", jti=token.jti, kid=token.kid, cnf_jkt=token.jkt)
         metrics.add_metric(name=ISSUED_METRIC, unit=MetricUnit.Count, value=1)
 
     def _refused(self, attempt: _Attempt, error: ApiError | None) -> None:

@@ -121,3 +121,16 @@ def test_token_endpoint_figure(world: Any, monkeypatch: pytest.MonkeyPatch) -> N
         assert results[method]["median_us"] > 0
     # One lockout read per request, one conditional put per assertion: the table was used.
     assert results["dynamodb_calls"] >= 8 + 4
+
+
+def test_dpop_figure(world: Any) -> None:
+    from bench import dpop  # noqa: PLC0415
+
+    results = dpop.run(world, rounds=1, batch=3, minutes=6)
+    for scheme in dpop.SCHEMES:
+        assert set(results[scheme]) == set(dpop.CONTENDERS)
+        assert results[scheme]["dpop"]["n"] == 3
+        assert results[scheme]["dpop"]["x_bearer"] > 0
+    cache = results["cache"]
+    assert cache["ttl0_per_10k"] == 10_000  # every request an invocation
+    assert cache["cached_per_10k"] < cache["ttl0_per_10k"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 
 import jwt
@@ -69,3 +70,14 @@ def test_client_secrets_and_presented_credentials_are_registered(
     form.parse_basic(header)
     assert basic_secret in no_secret_leaks.secrets
     assert header.split(" ", 1)[1] in no_secret_leaks.secrets
+
+
+def test_every_presented_dpop_proof_is_registered(no_secret_leaks: LeakGuard) -> None:
+    """A proof is registered where it is verified, whoever signed it (a client's own JOSE
+    library, not PyJWT): one in a log would fail the run."""
+    from shared import dpop  # noqa: PLC0415
+
+    proof = "e30." + secrets.token_urlsafe(40) + ".c2ln"
+    with contextlib.suppress(dpop.DpopProofError):
+        dpop.verify_proof(proof, method="GET", url="https://h/x", now=0, max_age=1, skew=1)
+    assert proof in no_secret_leaks.secrets
