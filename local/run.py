@@ -203,8 +203,14 @@ class LocalStack:
         return None
 
 
-def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> LocalStack:
-    """Create the template's secrets, tables and state machines in moto."""
+def deploy(
+    template_path: Path,
+    env: Mapping[str, str],
+    moto_port: int,
+    parameters: Mapping[str, str] | None = None,
+) -> LocalStack:
+    """Create the template's secrets, tables and state machines in moto, for these parameter
+    values (the others take the template's defaults, as on deploy)."""
     import boto3  # noqa: PLC0415
 
     endpoint = f"http://127.0.0.1:{moto_port}"
@@ -214,7 +220,7 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         region_name=REGION,
     )
     template = load_template(template_path)
-    deployment = Deployment(region=REGION)
+    deployment = Deployment(parameters=dict(parameters or {}), region=REGION)
     resolver = deployment.resolver(template)
     created = create_secrets(
         template, resolver, session.client("secretsmanager", endpoint_url=endpoint)
@@ -235,7 +241,11 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         session.client("stepfunctions", endpoint_url=endpoint),
         template_path.resolve().parent,
     )
-    deployment = Deployment(resources={**created, **tables, **functions, **machines}, region=REGION)
+    deployment = Deployment(
+        parameters=deployment.parameters,
+        resources={**created, **tables, **functions, **machines},
+        region=REGION,
+    )
     api = read_api(template, deployment.resolver(template), template_path.resolve().parent)
     return LocalStack(api, deployment)
 
