@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from authorizer.api_keys import ApiKeyVerifier
 from authorizer.audit import AuditRecord, audit_lockout, audit_new_source
+from authorizer.dpop import SenderConstraint
 from authorizer.errors import UNAUTHORIZED, UNAVAILABLE, CredentialError, DependencyError
 from authorizer.guard import Guard, Precheck, Subject
 from authorizer.identity import MAX_PRINCIPAL_LENGTH, Context, Identity
@@ -41,6 +42,8 @@ class Authorizer:
         self._jwks = jwks
         self.guard = Guard(settings.security) if guard is None else guard
         self.registry = registry
+        #: The DPoP step: modes, downgrade protection, proofs and their replay cache.
+        self.sender = SenderConstraint(settings, self.guard)
         #: One verifier per scheme, each built when its scheme is first presented.
         self.verifiers = registry.verifiers(self)
 
@@ -101,6 +104,7 @@ class Authorizer:
         if sole is not None:
             audit.scheme = sole  # known from the header alone: audited even if malformed
         presentation, presented = registry.read(request, request.credential)
+        self.sender.admit(presentation)
         audit.kid, audit.key_id = presented.kid, presented.key_id
         audit.subject = presented.subject
         audit.scheme = scheme = registry.select(presentation, presented, self.settings)
@@ -114,6 +118,7 @@ class Authorizer:
         audit.principal = identity.principal[:MAX_PRINCIPAL_LENGTH]
         if identity.revocable:
             self._check_revocation(precheck, identity)
+        self.sender.check(request, presentation, presented, identity)
         if precheck.available and not precheck.source_seen:
             audit_new_source(audit)
             self.guard.remember_source(who)

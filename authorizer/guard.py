@@ -29,6 +29,7 @@ from shared.security_table import (
     revoked_jti_key,
     revoked_subject_key,
     seen_source_key,
+    spend_once,
 )
 from shared.settings import SecuritySettings
 
@@ -174,6 +175,23 @@ class Guard:
             )
         except Exception as error:
             self._unavailable(error)
+
+    def spend(self, key: str, keep_until: int) -> bool:
+        """Store a single-use marker (a DPoP proof's `jti`, `authorizer.dpop`) with one
+        conditional write; False when it already existed. Fails closed: any other failure is a
+        `DependencyError`, as nothing then proves the marker new."""
+        table = self.settings.table_name
+        if table is None:
+            raise DependencyError("security_table_missing")
+        try:
+            self._dynamodb().put_item(**spend_once(table, key, keep_until))
+        except Exception as error:
+            code = getattr(error, "response", {}).get("Error", {}).get("Code")
+            if code == "ConditionalCheckFailedException":
+                return False
+            self._unavailable(error)
+            raise DependencyError("security_table_unavailable") from None
+        return True
 
     def _dynamodb(self) -> Any:
         if self._client is None:

@@ -8,6 +8,7 @@ it issued). Nothing here verifies anything: verifiers build identities from what
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -18,6 +19,8 @@ from shared.scopes import ScopeClaimError, parse_scope_claims
 #: The authorizer context: API Gateway passes only strings, numbers and booleans on.
 Context = dict[str, str | int | bool]
 
+#: A `cnf.jkt`: a base64url SHA-256 thumbprint (RFC 9449 section 6.1), 43 characters.
+JKT = re.compile(r"[A-Za-z0-9_-]{43}")
 #: Longest principal (and context identifier) we accept or pass on.
 MAX_PRINCIPAL_LENGTH = 256
 #: Who a token says it is: `sub`, else `client_id` (RFC 9068 section 2.2), else `azp` (OIDC).
@@ -45,6 +48,9 @@ class Identity(NamedTuple):
     revoked in their own secret instead."""
     issued_at: float | None = None
     """The token's `iat`; a subject revocation refuses tokens issued at or before it."""
+    bound: bool = False
+    """The token carries a `cnf` claim (RFC 7800): it is bound to a key and never a bearer
+    credential (`authorizer.dpop`); a DPoP key's thumbprint is `context["cnf_jkt"]`."""
 
 
 def principal_of(
@@ -76,7 +82,18 @@ def token_identity(
     if isinstance(token_id, str) and token_id:
         extra["token_id"] = token_id[:MAX_PRINCIPAL_LENGTH]
     extra["expires_at"] = int(claims["exp"])
+    confirmation = claims.get("cnf")
+    if isinstance(confirmation, Mapping):
+        jkt = confirmation.get("jkt")
+        if isinstance(jkt, str) and JKT.fullmatch(jkt):
+            extra["cnf_jkt"] = jkt
     issued = claims.get("iat")
     return Identity(
-        scheme, principal, scopes, extra, True, issued if isinstance(issued, (int, float)) else None
+        scheme,
+        principal,
+        scopes,
+        extra,
+        True,
+        issued if isinstance(issued, (int, float)) else None,
+        bound="cnf" in claims,
     )

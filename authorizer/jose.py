@@ -1,23 +1,20 @@
 """Token hygiene shared by both JWT paths, applied before any key is looked up (RFC 8725).
 
 PyJWT does the verifying. What it lacks, done here: a size cap before decoding, strict
-base64url segments (Python's decoder silently skips foreign characters), `crit` refusal, and
+base64url segments (`shared.jws`, shared with the token service and DPoP), `crit` refusal, and
 the unverified header and payload the registry (`schemes.py`) selects a verifier by.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
 from authorizer.errors import CredentialError
+from shared.jws import SegmentError, json_segment, split_compact
 
 MAX_TOKEN_LENGTH = 8192
 
@@ -30,8 +27,6 @@ OAUTH_ALGORITHMS: tuple[str, ...] = (
 )  # fmt: skip
 #: `crit` extensions we understand (RFC 7515 section 4.1.11): none.
 UNDERSTOOD_CRITICAL: tuple[str, ...] = ()
-
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +52,12 @@ class UnverifiedToken:
 def parse_unverified(token: str) -> UnverifiedToken:
     if len(token) > MAX_TOKEN_LENGTH:
         raise CredentialError("oversized")
-    parts = token.split(".")
-    if len(parts) != 3 or not all(_SEGMENT.fullmatch(part) for part in parts):
-        raise CredentialError("malformed")
-    header, payload = _json_segment(parts[0]), _json_segment(parts[1])
+    try:
+        head, body, _ = split_compact(token)
+        # json_segment keeps the last of duplicate members (RFC 7519 section 4), as PyJWT does.
+        header, payload = json_segment(head), json_segment(body)
+    except SegmentError:
+        raise CredentialError("malformed") from None
     if "crit" in header:
         critical = header["crit"]
         if not isinstance(critical, list) or not critical:
@@ -84,18 +81,6 @@ def _is_numeric_date(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return math.isfinite(value) and abs(value) < 1e13
-
-
-def _json_segment(segment: str) -> dict[str, Any]:
-    try:
-        decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        # json.loads keeps the last of duplicate members (RFC 7519 section 4), as PyJWT does.
-        value = json.loads(decoded)
-    except (binascii.Error, ValueError, RecursionError):
-        raise CredentialError("malformed") from None
-    if not isinstance(value, dict):
-        raise CredentialError("malformed")
-    return value
 
 
 #: PyJWT's exceptions mapped to our stable reason codes (most specific first).

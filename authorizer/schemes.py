@@ -32,6 +32,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from authorizer.api_keys import ApiKey, ApiKeyVerifier
+from authorizer.dpop import PRESENTATION_NAME, read_dpop
 from authorizer.errors import CredentialError
 from authorizer.guard import Subject
 from authorizer.identity import MAX_PRINCIPAL_LENGTH, Identity, principal_of
@@ -84,6 +85,8 @@ class Presented(NamedTuple, Generic[C]):
     subject: Subject
     kid: str | None = None
     key_id: str | None = None
+    proof: str | None = None
+    """A DPoP proof that came with the credential (`authorizer.dpop`), checked after it."""
 
 
 class Presentation(NamedTuple, Generic[C]):
@@ -107,6 +110,9 @@ class Registration(NamedTuple, Generic[C]):
     presentation: Presentation[C]
     selects: Callable[[C, AuthorizerSettings], bool]
     build: Callable[[Dependencies], Verifier[C]]
+    also: tuple[Presentation[C], ...] = ()
+    """Other presentations of the same credential, selected by the same rule and verified by
+    the same verifier (a bearer token presented as `DPoP`)."""
 
 
 class Registry:
@@ -121,15 +127,15 @@ class Registry:
         presentations: dict[AuthorizerName, dict[str, Presentation[Any]]] = {}
         schemes: dict[str, list[Registration[Any]]] = {}
         for entry in self.registrations:
-            presentation = entry.presentation
-            if named.setdefault(presentation.name, presentation) is not presentation:
-                raise ValueError(f"two presentations are named {presentation.name!r}")
-            if entry.scheme not in AUTHORIZER_SCHEMES[presentation.authorizer]:
-                # Its policies would never allow a route (`Route.allowed_schemes`).
-                raise ValueError(f"{presentation.authorizer} does not carry {entry.scheme}")
-            found = presentations.setdefault(presentation.authorizer, {})
-            found.setdefault(presentation.name, presentation)
-            schemes.setdefault(presentation.name, []).append(entry)
+            for presentation in (entry.presentation, *entry.also):
+                if named.setdefault(presentation.name, presentation) is not presentation:
+                    raise ValueError(f"two presentations are named {presentation.name!r}")
+                if entry.scheme not in AUTHORIZER_SCHEMES[presentation.authorizer]:
+                    # Its policies would never allow a route (`Route.allowed_schemes`).
+                    raise ValueError(f"{presentation.authorizer} does not carry {entry.scheme}")
+                found = presentations.setdefault(presentation.authorizer, {})
+                found.setdefault(presentation.name, presentation)
+                schemes.setdefault(presentation.name, []).append(entry)
         self._presentations = {
             source: tuple(found.values()) for source, found in presentations.items()
         }
@@ -241,6 +247,9 @@ def read_api_key(value: str, request: AuthRequest) -> Presented[ApiKey]:
 
 
 BEARER = Presentation("bearer", AuthorizerName.BEARER, read_bearer, unmatched="bad_algorithm")
+#: `Authorization: DPoP <JWT>` plus a `DPoP` proof header (RFC 9449 section 7.1): the same
+#: tokens as `BEARER`, bound to a key (`authorizer.dpop`).
+DPOP = Presentation(PRESENTATION_NAME, AuthorizerName.BEARER, read_dpop, unmatched="bad_algorithm")
 API_KEY = Presentation("api_key", AuthorizerName.API_KEY, read_api_key, unmatched="malformed")
 
 
@@ -283,11 +292,14 @@ def api_key_verifier(dependencies: Dependencies) -> ApiKeyVerifier:
 
 
 #: Every scheme the authorizer accepts, in selection order: a bearer token naming the OAuth
-#: issuer is an OAuth token; any other bearer token must be a service token.
+#: issuer is an OAuth token; any other bearer token must be a service token. Either may come
+#: bound to a key and presented as `DPoP`.
 SCHEMES = Registry(
     (
-        Registration(Scheme.OAUTH, BEARER, names_oauth_issuer, oauth_verifier),
-        Registration(Scheme.JWT, BEARER, has_service_algorithm, service_token_verifier),
+        Registration(Scheme.OAUTH, BEARER, names_oauth_issuer, oauth_verifier, also=(DPOP,)),
+        Registration(
+            Scheme.JWT, BEARER, has_service_algorithm, service_token_verifier, also=(DPOP,)
+        ),
         Registration(Scheme.API_KEY, API_KEY, always, api_key_verifier),
     )
 )

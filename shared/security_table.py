@@ -12,7 +12,10 @@ One table, partition key `pk` (string), TTL attribute `expires_at` (Unix seconds
   even when the strings match);
 - `seen#<keyId>#<ip>`: an API key was used from this source IP recently;
 - `assertion#<clientId>#<sha256(jti)>`: a private_key_jwt client assertion already used, kept
-  until the assertion's `exp` (RFC 7523 section 3, "jti").
+  until the assertion's `exp` (RFC 7523 section 3, "jti");
+- `dpop#<jkt>#<sha256(jti)>`: a DPoP proof already used, kept until it would be refused as stale
+  anyway (RFC 9449 section 11.1). Scoped by the proof key's thumbprint: two clients' `jti`s
+  never collide, and nobody can spend another key's `jti` without that key's signature.
 
 Revocation items carry `kind = "revocation"`, the key of a sparse index (`RevocationsByKind`) that
 lists active revocations without scanning the counters.
@@ -134,6 +137,23 @@ def assertion_jti_key(client_id: str, jti: str) -> str:
     of any length, and only equality matters)."""
     digest = hashlib.sha256(jti.encode("utf-8", "surrogatepass")).hexdigest()
     return f"assertion#{client_id}#{digest}"
+
+
+def dpop_jti_key(jkt: str, jti: str) -> str:
+    """The replay marker of one DPoP proof (the jti hashed, as for assertions)."""
+    digest = hashlib.sha256(jti.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"dpop#{jkt}#{digest}"
+
+
+def spend_once(table: str, key: str, keep_until: int) -> dict[str, Any]:
+    """The `PutItem` arguments that store a single-use marker, or fail with
+    `ConditionalCheckFailedException` when it already exists (DynamoDB conditional writes are
+    atomic: of two concurrent puts of one key, exactly one succeeds)."""
+    return {
+        "TableName": table,
+        "Item": {"pk": {"S": key}, "expires_at": {"N": str(keep_until)}},
+        "ConditionExpression": "attribute_not_exists(pk)",
+    }
 
 
 def token_revocation_bound_seconds(authorizer_cache_ttl: int) -> int:

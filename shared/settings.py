@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 #: Leeway on `exp`, `nbf` and `iat` when `CLOCK_SKEW_SECONDS` is unset.
@@ -68,6 +69,54 @@ class SecuritySettings:
         )
 
 
+class DpopMode(StrEnum):
+    """`DPOP_MODE` (docs/security.md, "Sender-constrained tokens")."""
+
+    OFF = "off"
+    """The `DPoP` presentation is refused; the token service ignores proofs."""
+    OPTIONAL = "optional"
+    """Bearer and DPoP presentations are both accepted."""
+    REQUIRED = "required"
+    """Only the DPoP presentation is accepted."""
+
+
+@dataclass(frozen=True, slots=True)
+class DpopSettings:
+    """Sender-constrained tokens (RFC 9449), for the authorizer and the token service alike."""
+
+    mode: DpopMode = DpopMode.OFF
+    proof_max_age_seconds: int = 300
+    """`DPOP_PROOF_MAX_AGE_SECONDS`: the oldest proof `iat` accepted."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode is not DpopMode.OFF
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], security: SecuritySettings) -> DpopSettings:
+        raw = (env_str(env, "DPOP_MODE", DpopMode.OFF) or "").lower()
+        try:
+            mode = DpopMode(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"DPOP_MODE must be off, optional or required, got {raw!r}"
+            ) from None
+        if mode is not DpopMode.OFF and security.table_name is None:
+            # The replay cache lives there: without it no proof can be shown unused.
+            raise ConfigurationError(f"DPOP_MODE={mode} needs SECURITY_TABLE_NAME (replay cache)")
+        return cls(mode, env_int(env, "DPOP_PROOF_MAX_AGE_SECONDS", 300, minimum=1))
+
+
+def public_base_url(env: Mapping[str, str]) -> str | None:
+    """`PUBLIC_BASE_URL` without a trailing slash: https, plain http only on loopback."""
+    url = env_str(env, "PUBLIC_BASE_URL")
+    if url is None:
+        return None
+    if not is_trusted_url(url):
+        raise ConfigurationError("PUBLIC_BASE_URL must be an https URL (http only on loopback)")
+    return url.rstrip("/")
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorizerSettings:
     """Everything the authorizer is configured with. Secret names only, never secret values."""
@@ -90,6 +139,10 @@ class AuthorizerSettings:
     secret_cache_seconds: int = 5
     """How long a fetched secret version is reused (`POWERTOOLS_PARAMETERS_MAX_AGE`)."""
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    dpop: DpopSettings = field(default_factory=DpopSettings)
+    public_base_url: str | None = None
+    """`PUBLIC_BASE_URL`: what a DPoP proof's `htu` is checked against (with the request path);
+    unset: `https://<requestContext.domainName>/<stage>`, the stage's own URL."""
 
     @property
     def longest_token_lifetime_seconds(self) -> int:
@@ -107,6 +160,7 @@ class AuthorizerSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthorizerSettings:
         env = os.environ if env is None else env
+        security = SecuritySettings.from_env(env)
         settings = cls(
             jwt_secret_id=env_str(env, "JWT_SECRET_ID"),
             jwt_issuer=env_str(env, "JWT_ISSUER"),
@@ -125,7 +179,9 @@ class AuthorizerSettings:
             clock_skew_seconds=env_int(env, "CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW_SECONDS),
             # Powertools' documented default for its parameter cache is 5 seconds.
             secret_cache_seconds=env_int(env, "POWERTOOLS_PARAMETERS_MAX_AGE", 5),
-            security=SecuritySettings.from_env(env),
+            security=security,
+            dpop=DpopSettings.from_env(env, security),
+            public_base_url=public_base_url(env),
         )
         if settings.oauth_issuer and not settings.oauth_audience:
             raise ConfigurationError("OAUTH_AUDIENCE must be set when OAUTH_ISSUER is set")

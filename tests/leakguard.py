@@ -122,6 +122,16 @@ def install(guard: LeakGuard) -> None:
 
         return wrapper
 
+    from shared import dpop  # noqa: PLC0415
+
+    def registering_proof(original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(proof: Any, /, **kwargs: Any) -> Any:
+            guard.register(proof)
+            return original(proof, **kwargs)
+
+        return wrapper
+
+    guard.patch(dpop, "verify_proof", registering_proof)
     guard.patch(form, "read_form", registering_form)
     guard.patch(form, "parse_basic", registering_basic)
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hmac
 import math
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from shared.clients.errors import InvalidClientError
+from shared.jws import PRIVATE_MEMBERS, SEGMENT, key_fits
 from shared.secret_formats import ClientRecord
 
 #: Asymmetric algorithms only: an HS256 assertion would be signed with a shared secret, and
@@ -29,20 +29,10 @@ from shared.secret_formats import ClientRecord
 ASSERTION_ALGORITHMS: tuple[str, ...] = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 )  # fmt: skip
-#: What key each algorithm needs: JWK `kty` and, for curves, the allowed `crv` values.
-KEY_TYPES: dict[str, tuple[str, frozenset[str] | None]] = {
-    **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), ("RSA", None)),
-    "ES256": ("EC", frozenset({"P-256"})),
-    "ES384": ("EC", frozenset({"P-384"})),
-    "EdDSA": ("OKP", frozenset({"Ed25519", "Ed448"})),
-}
-#: JWK members that only a private key has (RFC 7518 section 6): never accepted as registered.
-PRIVATE_MEMBERS: frozenset[str] = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_ASSERTION_LENGTH = 8192
 #: An assertion's `exp` lies at most this far ahead (a short-lived, single-use credential).
 MAX_ASSERTION_LIFETIME = 300
 MAX_JTI_LENGTH = 256
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 #: Compared against when a client has no secret, so that the comparison costs the same.
 _NO_SECRET = b"\x00" * 43
 
@@ -135,7 +125,7 @@ def _shape(assertion: str) -> None:
     if len(assertion) > MAX_ASSERTION_LENGTH:
         raise InvalidClientError("assertion_oversized")
     parts = assertion.split(".")
-    if len(parts) != 3 or not all(_SEGMENT.fullmatch(part) for part in parts):
+    if len(parts) != 3 or not all(SEGMENT.fullmatch(part) for part in parts):
         raise InvalidClientError("malformed_assertion")
 
 
@@ -174,5 +164,4 @@ def jwk_problem(jwk: Mapping[str, Any], alg: str | None = None) -> str | None:
 
 
 def _fits(jwk: Mapping[str, Any], alg: str) -> bool:
-    kty, curves = KEY_TYPES[alg]
-    return jwk.get("kty") == kty and (curves is None or jwk.get("crv") in curves)
+    return key_fits(jwk, alg)

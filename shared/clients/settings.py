@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from shared.settings import (
     DEFAULT_CLIENT_PREFIX,
     ConfigurationError,
+    DpopSettings,
     SecuritySettings,
     env_int,
     env_str,
-    is_trusted_url,
+    public_base_url,
 )
 
 DEFAULT_TOKEN_LIFETIME = 900
@@ -20,15 +21,6 @@ DEFAULT_MAX_LIFETIME = 3600
 DEFAULT_GRACE_SECONDS = 86400
 DEFAULT_ROTATE_AFTER_DAYS = 90
 MIN_TOKEN_LIFETIME = 60
-
-
-def _base_url(env: Mapping[str, str]) -> str | None:
-    url = env_str(env, "PUBLIC_BASE_URL")
-    if url is None:
-        return None
-    if not is_trusted_url(url):
-        raise ConfigurationError("PUBLIC_BASE_URL must be an https URL (http only on loopback)")
-    return url.rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +39,8 @@ class TokenServiceSettings:
     """`PUBLIC_BASE_URL`; unset: `https://<the domain API Gateway was called on><stage>`."""
     secret_cache_seconds: int = 5
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    dpop: DpopSettings = field(default_factory=DpopSettings)
+    """With DPoP on, a valid proof on the token request binds the token (docs/token-service.md)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TokenServiceSettings:
@@ -70,6 +64,7 @@ class TokenServiceSettings:
                 "TOKEN_LIFETIME_SECONDS must be at most JWT_MAX_LIFETIME_SECONDS "
                 f"({lifetime} > {max_lifetime}): the authorizer would refuse every token"
             )
+        security = SecuritySettings.from_env(env)
         return cls(
             jwt_secret_id=secret_id,
             issuer=issuer,
@@ -81,9 +76,10 @@ class TokenServiceSettings:
                 env, "CLIENT_SECRET_GRACE_SECONDS", DEFAULT_GRACE_SECONDS
             ),
             clock_skew_seconds=env_int(env, "CLOCK_SKEW_SECONDS", 60),
-            public_base_url=_base_url(env),
+            public_base_url=public_base_url(env),
             secret_cache_seconds=env_int(env, "POWERTOOLS_PARAMETERS_MAX_AGE", 5),
-            security=SecuritySettings.from_env(env),
+            security=security,
+            dpop=DpopSettings.from_env(env, security),
         )
 
 
@@ -113,7 +109,7 @@ class ClientAdminSettings:
             token_lifetime_seconds=env_int(
                 env, "TOKEN_LIFETIME_SECONDS", DEFAULT_TOKEN_LIFETIME, minimum=MIN_TOKEN_LIFETIME
             ),
-            public_base_url=_base_url(env),
+            public_base_url=public_base_url(env),
         )
         if settings.rotate_after_days > 1000:
             raise ConfigurationError("CLIENT_SECRET_ROTATE_AFTER_DAYS must be at most 1000")

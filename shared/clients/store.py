@@ -29,7 +29,14 @@ from shared.secret_formats import (
     client_secret_name,
     parse_signing_secret,
 )
-from shared.security_table import assertion_jti_key, count_failure, ip_failures_key, lockout_window
+from shared.security_table import (
+    assertion_jti_key,
+    count_failure,
+    dpop_jti_key,
+    ip_failures_key,
+    lockout_window,
+    spend_once,
+)
 from shared.settings import SecuritySettings
 
 SECRETS_MANAGER = aws.Boundary(
@@ -261,13 +268,21 @@ class SecurityStore:
         try:
             with DYNAMODB.translated(ConditionalCheckFailedException=_SpentError):
                 self._dynamodb().put_item(
-                    TableName=table,
-                    Item={
-                        "pk": {"S": assertion_jti_key(client_id, jti)},
-                        "expires_at": {"N": str(keep_until)},
-                    },
-                    ConditionExpression="attribute_not_exists(pk)",
+                    **spend_once(table, assertion_jti_key(client_id, jti), keep_until)
                 )
+        except _SpentError:
+            return False
+        return True
+
+    def spend_dpop_proof(self, jkt: str, jti: str, keep_until: int) -> bool:
+        """Mark a DPoP proof's `jti` used (the replay cache the authorizer writes too); False
+        when it already was. Fails closed like assertions."""
+        table = self.settings.table_name
+        if table is None:
+            raise ClientStoreFailedError("no security table: DPoP proofs cannot be checked")
+        try:
+            with DYNAMODB.translated(ConditionalCheckFailedException=_SpentError):
+                self._dynamodb().put_item(**spend_once(table, dpop_jti_key(jkt, jti), keep_until))
         except _SpentError:
             return False
         return True
