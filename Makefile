@@ -42,9 +42,13 @@ unit: install
 # Proof that the template deploys, without an AWS account: cfn-lint (pinned), SAM's own
 # validation with its linter, and a real `sam build` of every function and the layer for
 # python3.13/arm64 (makefile builds, see packaging/Makefile: no python3.13 needed).
+# Every DPoP mode is linted; SAM's own validation runs with the AWS::LanguageExtensions step
+# that resolves the mode's conditions in the API's Auth block.
+DPOP_MODES := off optional required
 template: install install-sam
-	$(BIN)/cfn-lint template.yaml
+	for mode in $(DPOP_MODES); do $(BIN)/cfn-lint template.yaml --parameters DpopMode=$$mode || exit 1; done
 	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
+	$(SAM_ENV) $(SAM) validate --language-extensions --template template.yaml
 	$(SAM_ENV) $(SAM) build --template template.yaml --build-dir .aws-sam/build
 	$(BIN)/python packaging/smoke_test_build.py .aws-sam/build
 
@@ -100,9 +104,12 @@ docs: install
 PORT ?= 3000
 MOTO_PORT ?= 4566
 OIDC_PORT ?= 3001
+# off, optional or required: the template's DpopMode for this run (docs/configuration.md).
+DPOP_MODE ?= off
 run: install oidc
 	@echo "make run: dependencies installed; starting (Ctrl-C stops)"
-	$(BIN)/python -m local.run --port $(PORT) --moto-port $(MOTO_PORT) --oidc-port $(OIDC_PORT)
+	$(BIN)/python -m local.run --port $(PORT) --moto-port $(MOTO_PORT) --oidc-port $(OIDC_PORT) \
+		--dpop-mode $(DPOP_MODE)
 
 # The benchmark (bench/README.md): not part of `make test`; timings vary with machine load.
 bench: install

@@ -75,6 +75,14 @@ class Resolver:
 
     def __post_init__(self) -> None:
         declared = self.template.get("Parameters") or {}
+        for name, value in self.parameters.items():
+            spec = declared.get(name)
+            if not isinstance(spec, dict):
+                raise TemplateError(f"the template has no parameter {name!r}")
+            allowed = spec.get("AllowedValues")
+            if allowed is not None and value not in {str(item) for item in allowed}:
+                # CloudFormation refuses such a value before deploying anything.
+                raise TemplateError(f"parameter {name}={value!r} is not one of {allowed}")
         for name, spec in declared.items():
             if name not in self.parameters and isinstance(spec, dict) and "Default" in spec:
                 default = spec["Default"]

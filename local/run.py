@@ -53,6 +53,9 @@ TOKEN_PATH = "/oauth/token"
 CREDENTIALS_FILE = ROOT / "local" / ".run" / "credentials.json"
 DEMO_KEY_PRINCIPAL = "demo-internal-client"
 DEMO_IDEMPOTENCY_KEY = "demo-run-1"
+#: The template parameter choosing the DPoP mode (docs/configuration.md), and its values.
+DPOP_PARAMETER = "DpopMode"
+DPOP_MODES = ("off", "optional", "required")
 STARTUP_TIMEOUT = 30.0
 
 
@@ -214,8 +217,14 @@ class LocalStack:
 LOCAL_PARAMETERS: Mapping[str, str] = {"SecretsExtension": "off"}
 
 
-def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> LocalStack:
-    """Create the template's secrets, tables and state machines in moto."""
+def deploy(
+    template_path: Path,
+    env: Mapping[str, str],
+    moto_port: int,
+    parameters: Mapping[str, str] | None = None,
+) -> LocalStack:
+    """Create the template's secrets, tables and state machines in moto, for these parameter
+    values (the others take the template's defaults, as on deploy)."""
     import boto3  # noqa: PLC0415
 
     endpoint = f"http://127.0.0.1:{moto_port}"
@@ -225,7 +234,7 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         region_name=REGION,
     )
     template = load_template(template_path)
-    deployment = Deployment(parameters=dict(LOCAL_PARAMETERS), region=REGION)
+    deployment = Deployment(parameters={**LOCAL_PARAMETERS, **(parameters or {})}, region=REGION)
     resolver = deployment.resolver(template)
     created = create_secrets(
         template, resolver, session.client("secretsmanager", endpoint_url=endpoint)
@@ -249,7 +258,7 @@ def deploy(template_path: Path, env: Mapping[str, str], moto_port: int) -> Local
         template_path.resolve().parent,
     )
     deployment = Deployment(
-        parameters=dict(LOCAL_PARAMETERS),
+        parameters=deployment.parameters,
         resources={**created, **tables, **ip_sets, **functions, **machines},
         region=REGION,
     )
@@ -415,6 +424,7 @@ def instructions(
         f"export API_KEY='{creds.api_key}'",
         "",
     ]
+    lines += dpop_instructions(base, creds, stack)
     if creds.oauth is not None:
         client = creds.oauth.clients[0]
         token_curl = (
@@ -499,6 +509,41 @@ def instructions(
     return "\n".join(lines)
 
 
+def dpop_mode(stack: LocalStack) -> str:
+    """The DPoP mode this run deployed (the template's parameter, resolved)."""
+    return str(stack.deployment.parameters.get(DPOP_PARAMETER, "off"))
+
+
+def dpop_instructions(base: str, creds: Credentials, stack: LocalStack) -> list[str]:
+    """How to call with a DPoP-bound token: a key, a bound token, a fresh proof per request."""
+    mode = dpop_mode(stack)
+    bearer = stack.api.authorizers.get("BearerAuthorizer")
+    cache = f"{bearer.ttl_seconds} s" if bearer else "none"
+    sources = ", ".join(bearer.identity_headers) if bearer else "-"
+    lines = [f"# DPoP mode: {mode} (bearer authorizer: identity {sources}, cache {cache})"]
+    if mode == "off":
+        return [
+            *lines,
+            "# (make run DPOP_MODE=optional or required for sender-constrained tokens)",
+            "",
+        ]
+    demo = creds.clients["demo"]
+    wfctl = ".venv/bin/python -m wfctl"
+    url = f"{base}/api/automate"
+    return [
+        *lines,
+        "# A key (EC P-256, file mode 0600), a token bound to it, and a fresh proof per request:",
+        f"{wfctl} dpop keygen --key local/.run/dpop-key.pem",
+        f"export DPOP_TOKEN=$(WFCTL_CLIENT_SECRET='{demo.client_secret}' {wfctl} token "
+        f"--client-id {demo.client_id} --token-endpoint {creds.token_endpoint} "
+        "--dpop-key local/.run/dpop-key.pem)",
+        f'curl -s {url} -H "Authorization: DPoP $DPOP_TOKEN" -H "DPoP: $({wfctl} dpop proof '
+        f'--key local/.run/dpop-key.pem --method GET --url {url} --token "$DPOP_TOKEN")"',
+        "# The same proof twice is a replay (401); so is the bound token sent as Bearer.",
+        "",
+    ]
+
+
 def start_oidc(
     kids: Children, oauth: oidc_provider.OidcConfig, workdir: Path, env: Mapping[str, str]
 ) -> None:
@@ -538,6 +583,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "4566")))
     parser.add_argument("--oidc-port", type=int, default=int(os.environ.get("OIDC_PORT", "3001")))
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument(
+        "--dpop-mode",
+        choices=DPOP_MODES,
+        default=os.environ.get("DPOP_MODE") or "off",
+        help="the template's DpopMode for this run: the bearer authorizer's identity sources "
+        "and TTL, and the functions' DPOP_MODE, as deployed with it (default: $DPOP_MODE, "
+        "else off)",
+    )
     parser.add_argument("--no-oidc", action="store_true", help="do not start the OAuth provider")
     parser.add_argument(
         "--authorizer-env",
@@ -587,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"starting the local AWS (moto) on port {args.moto_port}")
             start_moto(kids, args.moto_port, env, moto_log)
             progress("creating the template's secrets, tables, functions and state machines")
-            stack = deploy(args.template, env, args.moto_port)
+            stack = deploy(args.template, env, args.moto_port, {DPOP_PARAMETER: args.dpop_mode})
 
             oauth: oidc_provider.OidcConfig | None = None
             node_missing: str | None = None
@@ -648,7 +701,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )  # fmt: skip
             write_credentials(
-                args.credentials_file, base, operator_env(stack, args.moto_port), creds
+                args.credentials_file,
+                base,
+                operator_env(stack, args.moto_port),
+                creds,
+                dpop_settings(stack, creds),
             )
             if args.state_file:
                 write_state(args.state_file, args, stack, creds, workflow, workdir)
@@ -700,9 +757,17 @@ def operator_env(stack: LocalStack, moto_port: int) -> dict[str, str]:
 
 
 def write_credentials(
-    path: Path, base: str, aws_env: Mapping[str, str], creds: Credentials
+    path: Path,
+    base: str,
+    aws_env: Mapping[str, str],
+    creds: Credentials,
+    dpop: Mapping[str, Any] | None = None,
 ) -> None:
-    """The demo credentials for scripts (local/README.md): readable by the user only."""
+    """The demo credentials for scripts (local/README.md): readable by the user only.
+
+    `dpop` says how this run treats DPoP: `{"mode", "tokenUrl", "proofUrlBase"}` (a proof's
+    `htu` is `proofUrlBase` + the request path).
+    """
     data: dict[str, Any] = {
         "baseUrl": base,
         "awsEnv": dict(aws_env),
@@ -716,6 +781,7 @@ def write_credentials(
         },
         "apiKey": creds.api_key,
         "oauth": None,
+        "dpop": dpop,
     }
     if creds.oauth is not None:
         oauth_client = creds.oauth.clients[0]
@@ -735,6 +801,16 @@ def write_credentials(
     with os.fdopen(descriptor, "w") as handle:
         json.dump(data, handle, indent=2)
     tmp.replace(path)
+
+
+def dpop_settings(stack: LocalStack, creds: Credentials) -> dict[str, Any]:
+    """What a script needs to make proofs against this run."""
+    authorizer_env = stack.env_of(sorted(stack.authorizer_functions)[0])
+    return {
+        "mode": dpop_mode(stack),
+        "tokenUrl": creds.token_endpoint,
+        "proofUrlBase": authorizer_env.get("PUBLIC_BASE_URL", ""),
+    }
 
 
 def _rotation_function_arn(stack: LocalStack) -> str | None:
@@ -777,6 +853,10 @@ def write_state(
         "workflow": workflow,
         "rotation_function_arn": _rotation_function_arn(stack),
         "stage": stack.api.stage,
+        "dpop_mode": dpop_mode(stack),
+        "bearer_identity_headers": list(stack.api.authorizers["BearerAuthorizer"].identity_headers)
+        if "BearerAuthorizer" in stack.api.authorizers
+        else [],
         "workdir": str(workdir),
         "oauth": None,
     }

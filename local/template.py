@@ -195,11 +195,16 @@ def _authorizer(name: str, spec: Mapping[str, Any], resolver: Resolver) -> Autho
     identity = spec.get("Identity") or {}
     if identity.get("QueryStrings") or identity.get("StageVariables") or identity.get("Context"):
         raise TemplateError(f"{name}: only header identity sources are supported locally")
+    # Both may be conditional on a parameter (the DPoP mode): resolved for this deployment's
+    # values, as the AWS::LanguageExtensions transform does before SAM's.
     ttl = resolver.resolve(identity.get("ReauthorizeEvery", DEFAULT_TTL_SECONDS))
+    headers = resolver.resolve(identity.get("Headers") or [])
+    if not isinstance(headers, list) or not all(isinstance(h, str) and h for h in headers):
+        raise TemplateError(f"{name}: Identity.Headers must be a list of header names")
     return AuthorizerSpec(
         name=name,
         function=str(arn["Fn::GetAtt"][0]),
-        identity_headers=tuple(str(h) for h in identity.get("Headers") or ()),
+        identity_headers=tuple(headers),
         ttl_seconds=int(ttl),
     )
 

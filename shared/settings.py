@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 #: Leeway on `exp`, `nbf` and `iat` when `CLOCK_SKEW_SECONDS` is unset.
 DEFAULT_CLOCK_SKEW_SECONDS = 60
 
+#: Oldest DPoP proof `iat` accepted when `DPOP_PROOF_MAX_AGE_SECONDS` is unset (the template
+#: parameter `DpopProofMaxAgeSeconds` has the same default).
+DEFAULT_DPOP_PROOF_MAX_AGE_SECONDS = 300
+
 #: Name prefix of API key secrets when `API_KEY_SECRET_PREFIX` is unset.
 DEFAULT_API_KEY_PREFIX = "workflow-api/api-keys/"
 #: Name prefix of token-service client secrets when `CLIENT_SECRET_PREFIX` is unset.
@@ -98,7 +102,7 @@ class DpopSettings:
     """Sender-constrained tokens (RFC 9449), for the authorizer and the token service alike."""
 
     mode: DpopMode = DpopMode.OFF
-    proof_max_age_seconds: int = 300
+    proof_max_age_seconds: int = DEFAULT_DPOP_PROOF_MAX_AGE_SECONDS
     """`DPOP_PROOF_MAX_AGE_SECONDS`: the oldest proof `iat` accepted."""
 
     @property
@@ -117,7 +121,12 @@ class DpopSettings:
         if mode is not DpopMode.OFF and security.table_name is None:
             # The replay cache lives there: without it no proof can be shown unused.
             raise ConfigurationError(f"DPOP_MODE={mode} needs SECURITY_TABLE_NAME (replay cache)")
-        return cls(mode, env_int(env, "DPOP_PROOF_MAX_AGE_SECONDS", 300, minimum=1))
+        return cls(
+            mode,
+            env_int(
+                env, "DPOP_PROOF_MAX_AGE_SECONDS", DEFAULT_DPOP_PROOF_MAX_AGE_SECONDS, minimum=1
+            ),
+        )
 
 
 def public_base_url(env: Mapping[str, str]) -> str | None:

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from shared import aws
@@ -40,7 +41,7 @@ from shared.settings import (
     AuthorizerSettings,
     ConfigurationError,
 )
-from wfctl import __version__, api_keys, clients, session, tokens
+from wfctl import __version__, api_keys, clients, dpop, session, tokens
 from wfctl.login import LoginRequest, call, login
 from wfctl.oauth import LoginError
 
@@ -62,6 +63,16 @@ def _token_endpoint() -> str | None:
         return explicit
     base = (_env("PUBLIC_BASE_URL") or "").rstrip("/")
     return f"{base}/oauth/token" if base else None
+
+
+def _dpop_key_path() -> Path:
+    explicit = _env("WFCTL_DPOP_KEY")
+    return Path(explicit) if explicit else dpop.default_key_path(session.config_dir())
+
+
+_DPOP_KEY_HELP = "the private key file (default: $WFCTL_DPOP_KEY, else " + (
+    f"$XDG_CONFIG_HOME/wfctl/{dpop.KEY_FILE_NAME})"
+)
 
 
 def _from(name: str, fallback: str | None = None) -> str:
@@ -101,6 +112,43 @@ def _parser() -> argparse.ArgumentParser:
         "--token-endpoint",
         default=_token_endpoint(),
         help=_from("WFCTL_TOKEN_ENDPOINT", "$PUBLIC_BASE_URL/oauth/token"),
+    )
+    token.add_argument(
+        "--dpop-key",
+        type=Path,
+        help="get a token bound to this key (DPoP, RFC 9449; made by `wfctl dpop keygen`): "
+        "it then works only with a fresh proof signed by the key",
+    )
+
+    # -- DPoP ----------------------------------------------------------------------------
+    dpop_command = commands.add_parser(
+        "dpop", help="DPoP keys and proofs, for tokens bound to a key (docs/wfctl.md)"
+    )
+    dpop_actions = dpop_command.add_subparsers(dest="action", required=True, metavar="ACTION")
+    keygen = dpop_actions.add_parser("keygen", help="make a key pair (private key file 0600)")
+    keygen.add_argument("--key", type=Path, default=_dpop_key_path(), help=_DPOP_KEY_HELP)
+    keygen.add_argument(
+        "--alg",
+        choices=dpop.ALGORITHMS,
+        default=dpop.DEFAULT_ALGORITHM,
+        help=f"the proofs' algorithm (default: {dpop.DEFAULT_ALGORITHM}, an EC P-256 key)",
+    )
+    keygen.add_argument(
+        "--force", action="store_true", help="replace an existing key (its tokens stop working)"
+    )
+    proof = dpop_actions.add_parser("proof", help="print a fresh proof for one request")
+    proof.add_argument("--key", type=Path, default=_dpop_key_path(), help=_DPOP_KEY_HELP)
+    proof.add_argument("--method", required=True, help="the request's method, e.g. GET")
+    proof.add_argument("--url", required=True, help="the request's full URL (query ignored)")
+    presented = proof.add_mutually_exclusive_group()
+    presented.add_argument(
+        "--token", help="the access token the request carries (its hash goes into `ath`)"
+    )
+    presented.add_argument(
+        "--token-stdin", action="store_true", help="read that access token from stdin instead"
+    )
+    proof.add_argument(
+        "--alg", choices=("PS256", "RS256"), help="for an RSA key: the algorithm (default PS256)"
     )
 
     mint = commands.add_parser(
@@ -305,10 +353,27 @@ def _print(output: Any) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     if not args.token_endpoint:
         raise clients.ClientError("set PUBLIC_BASE_URL or WFCTL_TOKEN_ENDPOINT")
+    key = dpop.load_key(args.dpop_key) if args.dpop_key is not None else None
     answer = clients.request_token(
-        args.token_endpoint, args.client_id, _client_secret(args), tuple(args.scope)
+        args.token_endpoint, args.client_id, _client_secret(args), tuple(args.scope), key
     )
     print(answer["access_token"])
+    return 0
+
+
+def cmd_dpop(args: argparse.Namespace) -> int:
+    if args.action == "keygen":
+        key = dpop.generate_key(args.key, args.alg, force=args.force)
+        return _print(
+            {
+                "key": str(args.key),
+                "alg": key.algorithm,
+                "jkt": key.thumbprint,
+                "jwk": key.public_jwk,
+            }
+        )
+    token = sys.stdin.readline().strip() if args.token_stdin else args.token
+    print(dpop.load_key(args.key, args.alg).proof(args.method, args.url, token or None))
     return 0
 
 
@@ -538,6 +603,7 @@ def cmd_logout(_: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "token": cmd_token,
+    "dpop": cmd_dpop,
     "mint-token": cmd_mint_token,
     "clients": cmd_clients,
     "api-keys": cmd_api_keys,
@@ -575,6 +641,7 @@ def _run_reporting(argv: list[str] | None) -> int:
         tokens.TokenRequestError,
         api_keys.ApiKeyError,
         clients.ClientError,
+        dpop.DpopKeyError,
         ConfigurationError,
         SecretFormatError,
         LoginError,

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from shared.clients import parse_client_id
 from shared.secret_formats import AWSCURRENT, ClientRecord, client_secret_name
 from shared.settings import is_trusted_url
+from wfctl.dpop import DpopKey
 
 TOKEN_TIMEOUT_SECONDS = 10
 
@@ -49,9 +50,18 @@ def rotate(client: Any, prefix: str, client_id: str) -> ClientRecord:
 
 
 def request_token(
-    token_endpoint: str, client_id: str, client_secret: str, scopes: Sequence[str] = ()
+    token_endpoint: str,
+    client_id: str,
+    client_secret: str,
+    scopes: Sequence[str] = (),
+    dpop_key: DpopKey | None = None,
 ) -> dict[str, Any]:
-    """RFC 6749 section 4.4 with client_secret_basic: the token endpoint's JSON answer."""
+    """RFC 6749 section 4.4 with client_secret_basic: the token endpoint's JSON answer.
+
+    With `dpop_key`, the request carries a proof for POST to the token endpoint and the token
+    must come back bound to that key (RFC 9449 section 5: `token_type` DPoP); a bearer answer
+    is refused rather than used as if it were bound.
+    """
     if not is_trusted_url(token_endpoint) or urlsplit(token_endpoint).query:
         raise ClientError("the token endpoint must be an https URL (http only on loopback)")
     form: dict[str, str] = {"grant_type": "client_credentials"}
@@ -59,15 +69,15 @@ def request_token(
         form["scope"] = " ".join(scopes)
     # RFC 6749 section 2.3.1: id and secret are form-url-encoded before Basic encoding.
     credentials = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}"
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "application/json",
+        "Authorization": "Basic " + base64.b64encode(credentials.encode()).decode(),
+    }
+    if dpop_key is not None:
+        headers["DPoP"] = dpop_key.proof("POST", token_endpoint)
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        token_endpoint,
-        data=urlencode(form).encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-            "Authorization": "Basic " + base64.b64encode(credentials.encode()).decode(),
-        },
+        token_endpoint, data=urlencode(form).encode(), method="POST", headers=headers
     )
     try:
         with urllib.request.urlopen(request, timeout=TOKEN_TIMEOUT_SECONDS) as response:  # noqa: S310
@@ -84,4 +94,6 @@ def request_token(
         ) from None
     if not isinstance(answer.get("access_token"), str):
         raise ClientError("the token endpoint's answer has no access_token")
+    if dpop_key is not None and str(answer.get("token_type", "")).lower() != "dpop":
+        raise ClientError("the token endpoint did not bind the token to the DPoP key")
     return answer

@@ -58,9 +58,15 @@ const provider = new Provider(config.issuer, {
     RefreshToken: () => config.refresh_token_ttl ?? 86400,
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  // DPoP proofs accepted for the algorithms the API's authorizer accepts (docs/security.md).
+  enabledJWA: { dPoPSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'] },
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    // DPoP (RFC 9449), on explicitly rather than by the library's default: a token request
+    // with a valid DPoP proof gets a token bound to the proof's key (`cnf.jkt`, token_type
+    // DPoP); a proof's jti is accepted once. No nonce: the API does not issue any either.
+    dPoP: { enabled: true, allowReplay: false },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => config.default_resource,

@@ -3,9 +3,11 @@ the authorizers the authorizer itself assumes (names, identity sources, caching)
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from shared.routes import AUTHORIZERS, IDENTITY_HEADER, ROUTES, AuthorizerName
+from tests.unit.template.conftest import expand_language_extensions
 
 Routes = set[tuple[str, str, str, str]]
 
@@ -78,7 +80,11 @@ def test_each_handler_folder_exists_with_its_handler(template: dict[str, Any]) -
 
 
 def test_two_request_authorizers_on_one_function_with_caching(template: dict[str, Any]) -> None:
-    api = template["Resources"]["WorkflowApi"]["Properties"]
+    """With the default parameters (DPoP off: tests/unit/template/test_dpop_modes.py has the
+    other modes)."""
+    api = expand_language_extensions(copy.deepcopy(template), {})["Resources"]["WorkflowApi"][
+        "Properties"
+    ]
     authorizers = api["Auth"]["Authorizers"]
 
     assert set(authorizers) == {name.value for name in AUTHORIZERS}
