@@ -44,6 +44,7 @@ from shared.clients import ClientAdmin, ClientAdminSettings, RegisterRequest
 from shared.scopes import ADMIN, READ, TRIGGER
 from shared.settings import DEFAULT_API_KEY_PREFIX, DEFAULT_CLIENT_PREFIX
 from wfctl import api_keys, clients
+from wfctl.dpop import DpopKey, generate_key
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -335,10 +336,13 @@ def demo_credentials(
     return Credentials(registered, base + TOKEN_PATH, record.api_key, record.key_id, oauth)
 
 
-def fetch_demo_tokens(creds: Credentials) -> None:
-    """A first token per demo client, from the token endpoint (also proves it answers)."""
+def fetch_demo_tokens(creds: Credentials, dpop_key: DpopKey | None = None) -> None:
+    """A first token per demo client, from the token endpoint (also proves it answers); bound
+    to `dpop_key` when given (`DPOP_MODE=required`: the token service issues no bearer token)."""
     for name, demo in creds.clients.items():
-        answer = clients.request_token(creds.token_endpoint, demo.client_id, demo.client_secret)
+        answer = clients.request_token(
+            creds.token_endpoint, demo.client_id, demo.client_secret, dpop_key=dpop_key
+        )
         creds.tokens[name] = str(answer["access_token"])
 
 
@@ -353,13 +357,20 @@ def demo_workflow(stack: LocalStack) -> str:
     return "demo"
 
 
-def start_demo_run(base: str, token: str, workflow: str) -> dict[str, Any] | None:
+def start_demo_run(
+    base: str, token: str, workflow: str, dpop_key: DpopKey | None = None
+) -> dict[str, Any] | None:
     """Start the demo run once, so the printed status command names a real run."""
     import requests  # noqa: PLC0415
 
+    url = f"{base}/api/workflows/{workflow}/runs"
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": DEMO_IDEMPOTENCY_KEY}
+    if dpop_key is not None:
+        headers["Authorization"] = f"DPoP {token}"
+        headers["DPoP"] = dpop_key.proof("POST", url, access_token=token)
     response = requests.post(
-        f"{base}/api/workflows/{workflow}/runs",
-        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": DEMO_IDEMPOTENCY_KEY},
+        url,
+        headers=headers,
         json={"input": {"hello": "world"}},
         timeout=10,
     )
@@ -691,9 +702,15 @@ def main(argv: list[str] | None = None) -> int:
 
             progress("registering the demo clients and API key, fetching first tokens")
             creds = demo_credentials(stack, env, args.moto_port, base, oauth)
-            fetch_demo_tokens(creds)
+            # In `required` mode the demo's first tokens are bound to a key of the run's own.
+            demo_key = (
+                generate_key(workdir / "dpop-demo-key.pem")
+                if dpop_mode(stack) == "required"
+                else None
+            )
+            fetch_demo_tokens(creds, demo_key)
             workflow = demo_workflow(stack)
-            run = start_demo_run(base, creds.tokens["demo"], workflow)
+            run = start_demo_run(base, creds.tokens["demo"], workflow, demo_key)
             print(
                 instructions(
                     base, creds, stack, args.moto_port, run, workflow, node_missing,

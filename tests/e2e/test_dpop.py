@@ -10,7 +10,6 @@ loudly when that code is missing instead of skipping.
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -52,14 +51,6 @@ def required_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]
 def run(request: pytest.FixtureRequest) -> LocalRun:
     chosen: LocalRun = request.getfixturevalue(f"{request.param}_run")
     return chosen
-
-
-@pytest.fixture
-def server_side() -> None:
-    """The API's DPoP verification must be in this tree: these tests fail, never skip,
-    without it."""
-    if importlib.util.find_spec("shared.dpop") is None:
-        pytest.fail("the API's DPoP verification (shared/dpop.py) is missing from this tree")
 
 
 def new_key() -> DpopKey:
@@ -161,15 +152,13 @@ def test_oidc_provider_refuses_a_token_request_with_a_replayed_proof(run: LocalR
     assert "access_token" not in refused.json()
 
 
-def test_token_service_binds_a_token_requested_with_a_proof(
-    run: LocalRun, server_side: None
-) -> None:
+def test_token_service_binds_a_token_requested_with_a_proof(run: LocalRun) -> None:
     key = new_key()
     claims = claims_of(bound_service_token(run, key))
     assert claims["scope"] == READ
 
 
-def test_token_service_refuses_an_invalid_proof(run: LocalRun, server_side: None) -> None:
+def test_token_service_refuses_an_invalid_proof(run: LocalRun) -> None:
     client_id, secret = run.client(READ, subject="e2e-dpop")
     wrong_url = f"{run.base}/not/the/token/endpoint"
     response = requests.post(
@@ -186,9 +175,7 @@ def test_token_service_refuses_an_invalid_proof(run: LocalRun, server_side: None
 # -- bound tokens with fresh proofs ----------------------------------------------------------
 
 
-def test_bound_service_token_is_accepted_with_fresh_proofs(
-    run: LocalRun, server_side: None
-) -> None:
+def test_bound_service_token_is_accepted_with_fresh_proofs(run: LocalRun) -> None:
     key = new_key()
     token = bound_service_token(run, key)
     for _ in range(2):  # a fresh proof each time: both accepted
@@ -196,7 +183,7 @@ def test_bound_service_token_is_accepted_with_fresh_proofs(
         assert response.status_code == 200, response.text
 
 
-def test_bound_oauth_token_is_accepted_with_fresh_proofs(run: LocalRun, server_side: None) -> None:
+def test_bound_oauth_token_is_accepted_with_fresh_proofs(run: LocalRun) -> None:
     key = new_key()
     token = bound_oauth_token(run, key)
     for _ in range(2):
@@ -204,7 +191,7 @@ def test_bound_oauth_token_is_accepted_with_fresh_proofs(run: LocalRun, server_s
         assert response.status_code == 200, response.text
 
 
-def test_a_query_string_does_not_change_the_proof_url(run: LocalRun, server_side: None) -> None:
+def test_a_query_string_does_not_change_the_proof_url(run: LocalRun) -> None:
     """RFC 9449 section 4.3: htu is compared without the query."""
     key = new_key()
     token = bound_service_token(run, key)
@@ -218,9 +205,7 @@ def test_a_query_string_does_not_change_the_proof_url(run: LocalRun, server_side
 
 
 @pytest.mark.parametrize("issuer", ["token-service", "oidc-provider"])
-def test_the_same_request_replayed_byte_for_byte_is_refused(
-    run: LocalRun, server_side: None, issuer: str
-) -> None:
+def test_the_same_request_replayed_byte_for_byte_is_refused(run: LocalRun, issuer: str) -> None:
     key = new_key()
     path = SERVICE_ROUTE if issuer == "token-service" else OAUTH_ROUTE
     token = (
@@ -237,7 +222,7 @@ def test_the_same_request_replayed_byte_for_byte_is_refused(
     assert dpop_call(run, path, token, key).status_code == 200  # a fresh proof still works
 
 
-def test_a_stolen_token_is_refused_in_every_presentation(run: LocalRun, server_side: None) -> None:
+def test_a_stolen_token_is_refused_in_every_presentation(run: LocalRun) -> None:
     token = bound_service_token(run, new_key())
     thief = new_key()
 
@@ -253,9 +238,7 @@ def test_a_stolen_token_is_refused_in_every_presentation(run: LocalRun, server_s
     assert as_bearer.json() == {"error": "unauthorized", "message": "Unauthorized."}
 
 
-def test_a_stolen_oauth_token_is_refused_in_every_presentation(
-    run: LocalRun, server_side: None
-) -> None:
+def test_a_stolen_oauth_token_is_refused_in_every_presentation(run: LocalRun) -> None:
     token = bound_oauth_token(run, new_key())
     assert run.call("GET", OAUTH_ROUTE, bearer=token).status_code == 401
     assert dpop_call(run, OAUTH_ROUTE, token, new_key()).status_code == 401
@@ -272,7 +255,6 @@ def test_a_stolen_oauth_token_is_refused_in_every_presentation(
 )
 def test_a_proof_for_another_request_is_refused(
     run: LocalRun,
-    server_side: None,
     proof_method: str,
     proof_path: str,
     proof_host: str | None,
@@ -301,9 +283,7 @@ def test_optional_mode_keeps_plain_bearer_tokens_working_without_caching(
     assert optional_run.invocations() - before == 3
 
 
-def test_optional_mode_refuses_a_bound_token_sent_as_bearer(
-    optional_run: LocalRun, server_side: None
-) -> None:
+def test_optional_mode_refuses_a_bound_token_sent_as_bearer(optional_run: LocalRun) -> None:
     key = new_key()
     token = bound_service_token(optional_run, key)
     assert optional_run.call("GET", SERVICE_ROUTE, bearer=token).status_code == 401
@@ -315,18 +295,30 @@ def test_required_mode_refuses_a_request_without_a_proof_at_the_gateway(
 ) -> None:
     """The identity sources are Authorization and DPoP: no DPoP header, no authorizer call."""
     assert required_run.state["bearer_identity_headers"] == ["Authorization", "DPoP"]
-    token = required_run.service_token(READ)
+    token = required_run.oauth_token()  # an unbound token (the token service issues none here)
     before = required_run.invocations()
     response = required_run.call("GET", SERVICE_ROUTE, bearer=token)
     assert response.status_code == 401
     assert required_run.invocations() == before
 
 
-def test_required_mode_refuses_plain_bearer_tokens(
-    required_run: LocalRun, server_side: None
-) -> None:
-    token = required_run.service_token(READ)
+def test_required_mode_refuses_plain_bearer_tokens(required_run: LocalRun) -> None:
+    token = required_run.oauth_token()  # unbound: requested from the provider without a proof
     # Even with a proof beside it: the bearer scheme itself is refused.
     proof = new_key().proof("GET", required_run.base + SERVICE_ROUTE, token)
     response = required_run.call("GET", SERVICE_ROUTE, bearer=token, headers={"DPoP": proof})
     assert response.status_code == 401
+
+
+def test_required_mode_token_service_issues_no_bearer_token(required_run: LocalRun) -> None:
+    """A bearer token would be refused on every route: the token endpoint says so at once."""
+    client_id, secret = required_run.client(READ)
+    response = requests.post(
+        required_run.state["token_endpoint"],
+        auth=(client_id, secret),
+        data={"grant_type": "client_credentials"},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_dpop_proof"
+    assert "access_token" not in response.text
