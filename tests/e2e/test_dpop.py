@@ -3,9 +3,7 @@
 replays and stolen tokens refused, the mode's identity sources and caching as deployed.
 
 Proofs are made by `wfctl`'s helper (PyJWT signing) exactly as RFC 9449 section 4 describes
-them; nothing here knows how the authorizer verifies them. Tests that need the API's side of
-DPoP (proof verification, replay cache, binding) take the `server_side` fixture, which fails
-loudly when that code is missing instead of skipping.
+them; nothing here knows how the authorizer verifies them.
 """
 
 from __future__ import annotations
