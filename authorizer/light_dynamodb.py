@@ -162,7 +162,7 @@ class LightDynamoDB:
             except _TransportError as error:
                 failure = (error.kind, error)
                 continue
-            parsed = _json_object(data)
+            parsed = json_object(data)
             metadata = {
                 "RequestId": headers.get("x-amzn-requestid", ""),
                 "HTTPStatusCode": status,
@@ -253,7 +253,9 @@ def _encode_bytes(value: object) -> str:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def _json_object(data: bytes) -> dict[str, Any] | None:
+def json_object(data: bytes) -> dict[str, Any] | None:
+    """A JSON object answer, or None for anything else (also what the Secrets extension
+    client reads its answers with)."""
     try:
         value = json.loads(data)
     except ValueError:

@@ -25,12 +25,13 @@ botocore's connection errors. botocore is imported only on an error path.
 from __future__ import annotations
 
 import http.client
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
+
+from authorizer.light_dynamodb import json_object
 
 PORT_VARIABLE = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
 TTL_VARIABLE = "SECRETS_MANAGER_TTL"
@@ -84,23 +85,15 @@ class ExtensionSecretsClient:
             connection.close()
         if status != 200:
             raise _client_error(_error_code(data), status)
-        value = _json_object(data) if len(data) <= MAX_RESPONSE_BYTES else None
+        value = json_object(data) if len(data) <= MAX_RESPONSE_BYTES else None
         if value is None:
             raise _client_error(UNKNOWN_ERROR_CODE, status)
         value["CreatedDate"] = _created(value.get("CreatedDate"))
         return value
 
 
-def _json_object(data: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(data)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _error_code(data: bytes) -> str:
-    parsed = _json_object(data)
+    parsed = json_object(data)
     if parsed is not None and isinstance(parsed.get("__type"), str):
         return str(parsed["__type"]).rsplit("#", 1)[-1]
     found = _CODE.search(data[:4096].decode("utf-8", "replace"))

@@ -16,7 +16,7 @@ from typing import Any
 
 from shared import aws
 from shared.api_errors import DependencyBusyError, DependencyFailedError
-from shared.edge.ip_sets import IpSetRef, SetChange, replace_addresses
+from shared.edge.ip_sets import IpSetPair, SetChange, replace_addresses
 from shared.security_table import locked_sources
 from shared.settings import WAF_IP_SET_CAPACITY, ConfigurationError, EdgeSettings
 
@@ -25,21 +25,15 @@ DYNAMODB = aws.Boundary(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BlockedSets:
+class BlockedSets(IpSetPair):
     """The two `BlockedSources` IP sets."""
 
-    ipv4: IpSetRef
-    ipv6: IpSetRef
+    __slots__ = ()
 
     @classmethod
     def from_settings(cls, settings: EdgeSettings) -> BlockedSets:
         v4, v6 = settings.blocked_sources_ipv4_arn, settings.blocked_sources_ipv6_arn
-        if not v4 or not v6:
-            raise ConfigurationError(
-                "BLOCKED_SOURCES_IPV4_SET_ARN and BLOCKED_SOURCES_IPV6_SET_ARN must be set"
-            )
-        return cls(IpSetRef.from_arn(v4), IpSetRef.from_arn(v6))
+        return cls.from_arns(v4, v6, "BLOCKED_SOURCES")
 
 
 @dataclass(frozen=True, slots=True)

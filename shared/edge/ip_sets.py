@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from shared import aws
 from shared.api_errors import DependencyBusyError, DependencyFailedError
@@ -61,6 +61,24 @@ class IpSetRef:
 
     def key(self) -> dict[str, str]:
         return {"Name": self.name, "Id": self.id, "Scope": self.scope}
+
+
+@dataclass(frozen=True, slots=True)
+class IpSetPair:
+    """An IPv4 and an IPv6 IP set that hold one list together (WAF keeps each family in a set
+    of its own)."""
+
+    ipv4: IpSetRef
+    ipv6: IpSetRef
+
+    @classmethod
+    def from_arns(cls, ipv4: str | None, ipv6: str | None, variable: str) -> Self:
+        """The pair named by `<variable>_IPV4_SET_ARN` and `<variable>_IPV6_SET_ARN`."""
+        if not ipv4 or not ipv6:
+            raise ConfigurationError(
+                f"{variable}_IPV4_SET_ARN and {variable}_IPV6_SET_ARN must be set"
+            )
+        return cls(IpSetRef.from_arn(ipv4), IpSetRef.from_arn(ipv6))
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,10 +29,9 @@ from typing import Any, TypeVar
 from urllib.error import HTTPError, URLError
 
 from shared.edge.errors import FeedError
-from shared.edge.ip_sets import IpSetRef, SetChange, replace_addresses
+from shared.edge.ip_sets import IpSetPair, SetChange, replace_addresses
 from shared.settings import (
     WAF_IP_SET_CAPACITY,
-    ConfigurationError,
     EdgeSettings,
     is_trusted_url,
 )
@@ -47,21 +46,15 @@ _CHUNK = 64 * 1024
 _COMMENT = (";", "#")
 
 
-@dataclass(frozen=True, slots=True)
-class FeedSets:
+class FeedSets(IpSetPair):
     """The two `ThreatFeed` IP sets."""
 
-    ipv4: IpSetRef
-    ipv6: IpSetRef
+    __slots__ = ()
 
     @classmethod
     def from_settings(cls, settings: EdgeSettings) -> FeedSets:
         v4, v6 = settings.threat_feed_ipv4_arn, settings.threat_feed_ipv6_arn
-        if not v4 or not v6:
-            raise ConfigurationError(
-                "THREAT_FEED_IPV4_SET_ARN and THREAT_FEED_IPV6_SET_ARN must be set"
-            )
-        return cls(IpSetRef.from_arn(v4), IpSetRef.from_arn(v6))
+        return cls.from_arns(v4, v6, "THREAT_FEED")
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,7 +172,9 @@ def test_the_demo_clients_and_the_credentials_file(local_run: LocalRun) -> None:
     path = Path(local_run.state["credentials_file"])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = json.loads(path.read_text())
-    assert set(data) == {"baseUrl", "awsEnv", "clients", "apiKey", "oauth"}
+    assert set(data) == {"baseUrl", "awsEnv", "clients", "apiKey", "oauth", "dpop"}
+    assert set(data["dpop"]) == {"mode", "tokenUrl", "proofUrlBase"}
+    assert data["dpop"]["mode"] == "off"
     assert data["baseUrl"] == local_run.base
     assert set(data["clients"]) == {"demo", "admin"}
     assert data["clients"]["demo"]["scopes"] == [READ, TRIGGER]

@@ -34,6 +34,14 @@ NOW = time.time()
 KEY = DpopKey("ES256")
 
 
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """`NOW` is each test's own start: proofs made without an explicit `iat` carry the wall
+    clock, which must not drift from it however long the suite has run."""
+    global NOW  # noqa: PLW0603 - the module's clock, read by `verify` and the tests
+    NOW = time.time()
+
+
 def verify(proof: str, *, method: str = "GET", url: str = URL, token: str | None = TOKEN,
            now: float | None = None) -> VerifiedProof:  # fmt: skip
     return verify_proof(
