@@ -26,12 +26,28 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 _PER_RECORD_KEYS = frozenset({"level", "location", "message", "timestamp"})
 
 
+#: The keys Powertools' `inject_lambda_context` appends to every line of an invocation.
+LAMBDA_CONTEXT_KEYS = (
+    "cold_start",
+    "function_name",
+    "function_memory_size",
+    "function_arn",
+    "function_request_id",
+    "correlation_id",
+    "xray_trace_id",
+)
+
+
 def use_service(name: str) -> None:
-    """Label every following log line and metric with service `name`.
+    """Label every following log line and metric with service `name`, and drop the Lambda
+    context keys an earlier invocation left on the logger.
 
     On Lambda each function has its own process and the name read at import is right. The
-    local gateway runs every function in one process, and calls this before each invocation.
+    local gateway runs every function in one process, and calls this before each invocation:
+    without the reset, a function that does not inject its own context (the authorizer) would
+    log under the function that ran before it.
     """
+    logger.remove_keys(list(LAMBDA_CONTEXT_KEYS))
     logger.append_keys(service=name)
     metrics.service = name
 

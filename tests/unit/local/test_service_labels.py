@@ -44,3 +44,25 @@ def test_each_function_labels_its_lines_with_its_own_service(log_lines: LogLines
     assert decision["service"] == "workflow-api-authorizer"
     assert refused["service"] == "workflow-api"
     assert all(RFC3339.fullmatch(line["timestamp"]) for line in (decision, refused)), lines
+
+
+def test_a_line_never_carries_the_previous_invocations_function(log_lines: LogLines) -> None:
+    """The authorizer injects no Lambda context of its own: its audit line must not name the
+    handler that ran before it in the same process."""
+    authorizer = local_function("authorizer.app", "workflow-api-authorizer")
+    handler = local_function("functions.get_automate.app", "workflow-api")
+    try:
+        event = api_event("GET", "/api/automate")
+        del event["requestContext"]["authorizer"]
+        assert handler.invoke(event)["statusCode"] == 403
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            authorizer.invoke({"methodArn": "not-an-arn"})
+    finally:
+        use_service(SERVICE)
+
+    lines = log_lines()
+    refused = next(line for line in lines if line["message"] == "request refused")
+    decision = next(line for line in lines if line["message"] == "authorizer decision")
+    assert refused["function_name"] == handler.spec.logical_id  # the handler's own context
+    assert "function_name" not in decision
+    assert "function_request_id" not in decision
