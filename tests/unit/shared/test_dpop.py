@@ -278,7 +278,14 @@ def test_a_proof_from_the_future_beyond_the_skew_is_refused() -> None:
     assert verify(KEY.proof("GET", URL, TOKEN, iat=NOW + 60))
 
 
-@pytest.mark.parametrize("iat", [None, "1700000000", True, [1], 1e400])
+@pytest.mark.parametrize(
+    "iat",
+    [
+        None, "1700000000", True, [1], 1e400,
+        pytest.param(10**400, id="int-beyond-float"),
+        pytest.param(-(10**400), id="negative-int-beyond-float"),
+    ],
+)  # fmt: skip
 def test_an_iat_that_is_not_a_number_is_refused(iat: object) -> None:
     claims = KEY.claims("GET", URL, TOKEN, iat=iat)
     if iat is None:
