@@ -88,4 +88,9 @@ def key_fits(jwk: Mapping[str, Any], alg: str) -> bool:
     if fit is None:
         return False
     kty, curves = fit
-    return jwk.get("kty") == kty and (curves is None or jwk.get("crv") in curves)
+    if jwk.get("kty") != kty:
+        return False
+    # `crv` is checked to be a string first: a JSON array or object is unhashable, and a
+    # frozenset lookup of one raises TypeError instead of answering "does not fit".
+    crv = jwk.get("crv")
+    return curves is None or (isinstance(crv, str) and crv in curves)

@@ -172,6 +172,9 @@ def test_a_jwk_that_does_not_fit_the_algorithm_is_refused(alg: str, other: str) 
         {"kty": "EC", "crv": "P-256"},
         {"kty": "EC", "crv": "P-256", "x": 1, "y": 2},
         {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"},
+        dict(KEY.jwk, crv=["P-256"]),
+        dict(KEY.jwk, crv={"P-256": 1}),
+        {"kty": ["EC"], "crv": "P-256"},
     ],
 )
 def test_a_jwk_that_is_no_usable_public_key_is_refused(jwk: object) -> None:
