@@ -36,6 +36,8 @@ from shared.security_table import (
     REVOCATION_KIND,
     REVOCATIONS_INDEX,
     LockedSources,
+    MalformedAnswerError,
+    answer_items,
     count_failure,
     ip_failures_key,
     locked_sources,
@@ -256,7 +258,7 @@ class Guard:
         revoked: dict[str, Revoked] = {}
         while True:
             page = client.query(**query)
-            for item in page.get("Items", []):
+            for item in answer_items(page, "Items"):  # never "none revoked" by omission
                 key = item.get("pk", {}).get("S")
                 expires = _number(item, "expires_at")
                 if isinstance(key, str) and expires is not None and expires > now:
@@ -402,8 +404,13 @@ class Guard:
         if response.get("UnprocessedKeys"):
             self._unavailable(None)
             raise DependencyError("security_table_unavailable")
+        try:
+            items = answer_items(response, "Responses", table)
+        except MalformedAnswerError as error:  # never "not revoked" by omission
+            self._unavailable(error)
+            raise DependencyError("security_table_unavailable") from None
         found: dict[str, Revoked] = {}
-        for item in response.get("Responses", {}).get(table, []):
+        for item in items:
             key = item.get("pk", {}).get("S")
             if isinstance(key, str):
                 found[key] = Revoked(

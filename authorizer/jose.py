@@ -7,14 +7,13 @@ the unverified header and payload the registry (`schemes.py`) selects a verifier
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
 from authorizer.errors import CredentialError
-from shared.jws import SegmentError, json_segment, split_compact
+from shared.jws import SegmentError, is_numeric_date, json_segment, split_compact
 
 MAX_TOKEN_LENGTH = 8192
 
@@ -67,7 +66,7 @@ def parse_unverified(token: str) -> UnverifiedToken:
     if "kid" in header and not isinstance(header["kid"], str):
         raise CredentialError("malformed")
     for claim in NUMERIC_DATE_CLAIMS:
-        if claim in payload and not _is_numeric_date(payload[claim]):
+        if claim in payload and not is_numeric_date(payload[claim]):
             raise CredentialError("malformed")
     return UnverifiedToken(token, header, payload)
 
@@ -75,12 +74,6 @@ def parse_unverified(token: str) -> UnverifiedToken:
 #: RFC 7519 NumericDate claims: integers or floats. Checked before PyJWT sees them because it
 #: coerces with int(): "123" would pass as a number and 1e400 (JSON allows it) overflows.
 NUMERIC_DATE_CLAIMS: tuple[str, ...] = ("exp", "nbf", "iat")
-
-
-def _is_numeric_date(value: object) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value) and abs(value) < 1e13
 
 
 #: PyJWT's exceptions mapped to our stable reason codes (most specific first).

@@ -30,6 +30,7 @@ import base64
 import http.client
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -49,6 +50,9 @@ BACKOFF_BASE = 0.025
 BACKOFF_CAP = 0.5
 #: Largest answer read (a page of a `Query` is at most 1 MB of items, plus JSON overhead).
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+#: A region name is one DNS label, as botocore requires (`validate_region_name`): the region
+#: goes into the endpoint's host name, and `us-east-1.evil.example/#` would move the host.
+_REGION = re.compile(r"(?![0-9]+\Z)(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 def endpoint_from_environment(env: Mapping[str, str], region: str) -> str:
@@ -110,6 +114,9 @@ class LightDynamoDB:
         secret_key = env.get("AWS_SECRET_ACCESS_KEY")
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
         if not access_key or not secret_key or not region:
+            return None
+        if not _REGION.fullmatch(region):
+            # boto3 then refuses it (InvalidRegionError): never a request to another host.
             return None
         credentials = Credentials(access_key, secret_key, env.get("AWS_SESSION_TOKEN") or None)
         return cls(

@@ -35,7 +35,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.jws import PRIVATE_MEMBERS, SegmentError, json_segment, key_fits, split_compact
+from shared.jws import (
+    PRIVATE_MEMBERS,
+    SegmentError,
+    is_numeric_date,
+    json_segment,
+    key_fits,
+    split_compact,
+)
 
 #: The algorithms a proof may be signed with (asymmetric only: the verifier has no shared key).
 DPOP_ALGORITHMS: tuple[str, ...] = ("ES256", "ES384", "RS256", "PS256", "EdDSA")
@@ -104,7 +111,7 @@ def verify_proof(
     if not isinstance(htu, str) or not same_url(htu, url):
         raise DpopProofError("dpop_wrong_url")
     issued = claims.get("iat")
-    if isinstance(issued, bool) or not isinstance(issued, int | float) or not math.isfinite(issued):
+    if not is_numeric_date(issued):
         raise DpopProofError("dpop_bad_iat")
     if now - issued > max_age:
         raise DpopProofError("dpop_stale")

@@ -14,7 +14,7 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 #: One base64url segment without padding (RFC 7515 section 2, "Base64url Encoding").
 SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
@@ -28,6 +28,9 @@ KEY_TYPES: dict[str, tuple[str, frozenset[str] | None]] = {
 }
 #: JWK members that only a private (or symmetric) key has (RFC 7518 sections 6.2.2, 6.3.2, 6.4).
 PRIVATE_MEMBERS: frozenset[str] = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+#: Largest NumericDate magnitude accepted (about the year 2286 in seconds, RFC 7519 section 2):
+#: every date a verifier compares is far inside it, and every number under it is exact as a float.
+MAX_NUMERIC_DATE = 10**13
 
 
 class SegmentError(ValueError):
@@ -69,10 +72,25 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+def is_numeric_date(value: object) -> TypeGuard[int | float]:
+    """Whether a claim is an RFC 7519 NumericDate a clock can be compared with: an int or a
+    float (never a bool), finite and under `MAX_NUMERIC_DATE` in magnitude. JSON allows
+    integers of any length, and `math.isfinite` or arithmetic with a float raises OverflowError
+    on one too large for a float (`10**400`), so the bound is compared first, exactly."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return -MAX_NUMERIC_DATE < value < MAX_NUMERIC_DATE  # False for NaN and the infinities
+
+
 def key_fits(jwk: Mapping[str, Any], alg: str) -> bool:
     """Whether a JWK's `kty` (and `crv`) fit an asymmetric algorithm."""
     fit = KEY_TYPES.get(alg)
     if fit is None:
         return False
     kty, curves = fit
-    return jwk.get("kty") == kty and (curves is None or jwk.get("crv") in curves)
+    if jwk.get("kty") != kty:
+        return False
+    # `crv` is checked to be a string first: a JSON array or object is unhashable, and a
+    # frozenset lookup of one raises TypeError instead of answering "does not fit".
+    crv = jwk.get("crv")
+    return curves is None or (isinstance(crv, str) and crv in curves)

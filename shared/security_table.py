@@ -70,6 +70,25 @@ def count_failure(ip: str, now: float, window_seconds: int) -> dict[str, Any]:
     }
 
 
+class MalformedAnswerError(Exception):
+    """The table answered with success but without what that operation always returns (a
+    `Query` without `Items`, a `BatchGetItem` without the table's `Responses`): a proxy or an
+    endpoint that is not DynamoDB. Never read as "nothing found", which would drop every
+    revocation or lockout (and empty the WAF `BlockedSources` sets); callers treat it as the
+    table being unreachable."""
+
+
+def answer_items(answer: Any, *path: str) -> list[Any]:
+    """The item list at `path` in a successful DynamoDB answer (`"Items"`; `"Responses",
+    table`). DynamoDB always includes it, empty when nothing matched."""
+    value = answer
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    if not isinstance(value, list):
+        raise MalformedAnswerError(f"a DynamoDB answer without {'.'.join(path)}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class LockedSources:
     """The source IPs locked out in one window, as the `LockedSources` index lists them."""
@@ -90,7 +109,8 @@ def locked_sources(
     """The source IPs with at least `threshold` failures in the window `now` falls in, at most
     `cap` of them: one `Query` of the `LockedSources` index (a page holds up to 1 MB, about
     10,000 counters), more only past that. `client` is a DynamoDB client (boto3's or one with
-    the same `query`); its errors propagate. The index is eventually consistent: a lockout
+    the same `query`); its errors propagate, and a page without `Items` raises
+    `MalformedAnswerError`. The index is eventually consistent: a lockout
     shows up within about a second of the failure that caused it."""
     window = lockout_window(now, window_seconds)
     query: dict[str, Any] = {
@@ -107,7 +127,7 @@ def locked_sources(
     ips: set[str] = set()
     while True:
         page = client.query(**query, Limit=cap + 1 - len(ips))
-        for item in page.get("Items", []):
+        for item in answer_items(page, "Items"):
             ip = item.get("ip", {}).get("S")
             if isinstance(ip, str):
                 ips.add(ip)

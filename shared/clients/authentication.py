@@ -15,13 +15,12 @@ this package, never need it.
 from __future__ import annotations
 
 import hmac
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from shared.clients.errors import InvalidClientError
-from shared.jws import PRIVATE_MEMBERS, SEGMENT, key_fits
+from shared.jws import PRIVATE_MEMBERS, SEGMENT, is_numeric_date, key_fits
 from shared.secret_formats import ClientRecord
 
 #: Asymmetric algorithms only: an HS256 assertion would be signed with a shared secret, and
@@ -112,7 +111,7 @@ def verify_assertion(
     if claims["sub"] != client.client_id:
         raise InvalidClientError("assertion_wrong_subject")
     exp, jti = claims["exp"], claims["jti"]
-    if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
+    if not is_numeric_date(exp):
         raise InvalidClientError("assertion_invalid")
     if exp > now + MAX_ASSERTION_LIFETIME + leeway:
         raise InvalidClientError("assertion_lifetime_too_long")

@@ -197,6 +197,29 @@ def test_china_regions_use_their_own_domain() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "region", ["evil.example/#", "us-east-1.evil.example", "a@evil.example", "us-east-1\n", "-x"]
+)
+def test_a_region_that_is_not_a_host_label_never_builds_an_endpoint(
+    region: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The region goes into the endpoint's host: one that is not a DNS label would send the
+    signed request (and the session token) elsewhere. boto3 refuses it; so does the fallback."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": region}
+    timeouts = {"connect_timeout": 1.0, "read_timeout": 1.0, "max_retries": 2}
+    assert LightDynamoDB.from_environment(env, **timeouts) is None
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        client = guard.default_dynamodb_client()
+    except Exception as error:  # boto3 refused the region itself
+        assert type(error).__name__ == "InvalidRegionError"
+    else:  # boto3 took its region from elsewhere (AWS_DEFAULT_REGION)
+        assert not isinstance(client, LightDynamoDB)
+        assert "evil" not in client.meta.endpoint_url
+
+
 @pytest.mark.parametrize("missing", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "region"])
 def test_without_environment_credentials_or_region_boto3_is_used(
     missing: str, monkeypatch: pytest.MonkeyPatch

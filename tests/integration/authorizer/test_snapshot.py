@@ -357,3 +357,59 @@ def test_a_flood_of_sources_never_grows_the_guard_past_its_caps(clock: Clock) ->
     assert guard.is_locked(ip)  # the latest is held
     # An evicted one is not in the (capped, incomplete) snapshot either: its counter is read.
     assert guard.is_locked("172.16.0.0#0")
+
+
+# --- answers that are not DynamoDB's ------------------------------------------------------------
+
+
+class Hollow:
+    """The table's client, except that the named operations answer with success and nothing
+    else (`{}`), as a proxy or a stand-in endpoint may: never DynamoDB's own answer, which
+    always holds `Items` (Query) and every requested table's `Responses` (BatchGetItem)."""
+
+    def __init__(self, client: Any, *operations: str) -> None:
+        self.client, self.operations = client, operations
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.operations:
+            return lambda **kwargs: {"ResponseMetadata": {"HTTPStatusCode": 200}}
+        return getattr(self.client, name)
+
+
+def test_a_query_answer_without_items_is_no_empty_revocation_list(
+    settings: AuthorizerSettings, aws: Secrets, dynamo: CountingDynamo, clock: Clock,
+    revocations: RevocationStore, service_token: Mint,
+) -> None:  # fmt: skip
+    revocations.revoke({"jti": "leaked-3", "expiresAt": int(clock.now) + 3000}, revoked_by="t")
+    hollow = Hollow(dynamo, "query")
+    guard = Guard(SECURITY, lambda: hollow, wall_clock=clock)
+    authz = Authorizer(
+        replace(settings, security=SECURITY),
+        store=SecretStore(5, client_factory=lambda: aws.client),
+        guard=guard,
+    )
+    # No snapshot was ever read: fail closed, never "nothing is revoked".
+    assert_dependency_error(authz, automate(service_token(jti="leaked-3")))
+    # With a good snapshot, a hollow refresh is a failed one: the last good snapshot holds.
+    hollow.operations = ()
+    clock.now += REFRESH
+    assert_unauthorized(authz, automate(service_token(jti="leaked-3")))
+    hollow.operations = ("query",)
+    clock.now += REFRESH
+    assert_unauthorized(authz, automate(service_token(jti="leaked-3")))
+
+
+def test_past_the_cap_a_batch_get_answer_without_responses_fails_closed(
+    settings: AuthorizerSettings, aws: Secrets, dynamo: CountingDynamo, clock: Clock,
+    revocations: RevocationStore, service_token: Mint,
+) -> None:  # fmt: skip
+    for n in range(3):
+        revocations.revoke({"jti": f"r-{n}", "expiresAt": int(clock.now) + 300}, revoked_by="t")
+    hollow = Hollow(dynamo, "batch_get_item")
+    guard = Guard(SECURITY, lambda: hollow, wall_clock=clock, revocation_cap=2)
+    authz = Authorizer(
+        replace(settings, security=SECURITY),
+        store=SecretStore(5, client_factory=lambda: aws.client),
+        guard=guard,
+    )
+    assert_dependency_error(authz, automate(service_token(jti="r-0")))

@@ -151,6 +151,27 @@ def test_an_invalid_proof_is_invalid_dpop_proof(
     assert answer.body["error_description"] == "The DPoP proof is missing, invalid or already used."
 
 
+@pytest.mark.parametrize("iat", [10**400, -(10**400)], ids=["huge", "huge-negative"])
+def test_an_iat_too_large_for_a_float_is_invalid_dpop_proof(
+    dpop_env: Env, secret: str, iat: int
+) -> None:
+    """JSON integers have no bound: one past a float's range must be a refusal, not a 500 that
+    anyone can cause before any client authentication."""
+    key = DpopKey()
+    proof = key.sign_raw(key.header(), key.claims("POST", TOKEN_URL, iat=iat))
+    assert_refused(ask(secret, proof, wrong_secret=True), 400, "invalid_dpop_proof")
+
+
+@pytest.mark.parametrize("crv", [["P-256"], {"P-256": True}], ids=["array", "object"])
+def test_a_jwk_curve_that_is_not_a_string_is_invalid_dpop_proof(
+    dpop_env: Env, secret: str, crv: object
+) -> None:
+    """Checked before any client authentication: a refusal, never a 500 anyone can cause."""
+    key = DpopKey()
+    proof = key.sign_raw(key.header(jwk=dict(key.jwk, crv=crv)), key.claims("POST", TOKEN_URL))
+    assert_refused(ask(secret, proof, wrong_secret=True), 400, "invalid_dpop_proof")
+
+
 @pytest.mark.parametrize("proof", ["not-a-jws", "a.b.c", "x" * 9000])
 def test_a_malformed_proof_is_invalid_dpop_proof(dpop_env: Env, secret: str, proof: str) -> None:
     assert_refused(ask(secret, proof), 400, "invalid_dpop_proof")

@@ -419,6 +419,10 @@ class TestAssertions:
         signed = assertion(pair, "signer", header=header, **options, **claims)
         assert_refused(request_token(assertion_form(signed)), 401, "invalid_client")
 
+    def test_an_exp_too_large_for_a_float_is_invalid_client(self, env: Env, pair: Any) -> None:
+        signed = assertion(pair, "signer", exp=10**400)
+        assert_refused(request_token(assertion_form(signed)), 401, "invalid_client")
+
     def test_a_key_of_the_wrong_type_for_the_algorithm(self, env: Env) -> None:
         rsa = rsa_key("shared-kid")
         ec = ec_key("shared-kid")

@@ -10,7 +10,7 @@ import pytest
 
 from functions.sync_blocked_sources import app
 from shared.edge import BlockedSets, IpSetContendedError, as_addresses, sweep
-from shared.security_table import count_failure
+from shared.security_table import MalformedAnswerError, count_failure
 from shared.settings import EdgeSettings, SecuritySettings
 from tests.conftest import LogLines
 from tests.integration.edge.conftest import TABLE, Waf
@@ -129,6 +129,21 @@ def test_a_set_that_stays_contended_fails_without_guessing(dynamodb: Any, waf: W
     with pytest.raises(IpSetContendedError):
         run(dynamodb, waf, client=client)
     assert waf.addresses("BlockedSourcesIpv4") == {"203.0.113.5/32"}
+
+
+def test_a_query_answer_without_items_never_empties_the_sets(dynamodb: Any, waf: Waf) -> None:
+    """A success without `Items` is not "nobody is locked": taken so, the sweep would unblock
+    every locked source at the edge."""
+    fail(dynamodb, "198.51.100.7")
+    run(dynamodb, waf)
+
+    class Hollow:
+        def query(self, **kwargs: Any) -> Any:
+            return {"ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    with pytest.raises(MalformedAnswerError):
+        run(Hollow(), waf, now=NOW + 10)
+    assert waf.addresses("BlockedSourcesIpv4") == {"198.51.100.7/32"}
 
 
 def test_the_handler_writes_one_audit_line_with_the_counts(

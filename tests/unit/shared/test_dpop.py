@@ -172,6 +172,9 @@ def test_a_jwk_that_does_not_fit_the_algorithm_is_refused(alg: str, other: str) 
         {"kty": "EC", "crv": "P-256"},
         {"kty": "EC", "crv": "P-256", "x": 1, "y": 2},
         {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"},
+        dict(KEY.jwk, crv=["P-256"]),
+        dict(KEY.jwk, crv={"P-256": 1}),
+        {"kty": ["EC"], "crv": "P-256"},
     ],
 )
 def test_a_jwk_that_is_no_usable_public_key_is_refused(jwk: object) -> None:
@@ -278,7 +281,14 @@ def test_a_proof_from_the_future_beyond_the_skew_is_refused() -> None:
     assert verify(KEY.proof("GET", URL, TOKEN, iat=NOW + 60))
 
 
-@pytest.mark.parametrize("iat", [None, "1700000000", True, [1], 1e400])
+@pytest.mark.parametrize(
+    "iat",
+    [
+        None, "1700000000", True, [1], 1e400,
+        pytest.param(10**400, id="int-beyond-float"),
+        pytest.param(-(10**400), id="negative-int-beyond-float"),
+    ],
+)  # fmt: skip
 def test_an_iat_that_is_not_a_number_is_refused(iat: object) -> None:
     claims = KEY.claims("GET", URL, TOKEN, iat=iat)
     if iat is None:
