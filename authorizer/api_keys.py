@@ -13,7 +13,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import NamedTuple
 
 from authorizer.errors import CredentialError, DependencyError
@@ -159,13 +158,8 @@ class ApiKeyVerifier:
         return current
 
     def _within_grace(self, current: SecretVersion) -> bool:
-        if current.created is None:
-            return False
-        created = current.created
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        age = datetime.fromtimestamp(self._wall_clock(), UTC) - created
-        return age.total_seconds() <= self._settings.api_key_grace_seconds
+        age = current.age_seconds(self._wall_clock(), self._settings.clock_skew_seconds)
+        return age is not None and age <= self._settings.api_key_grace_seconds
 
 
 def _record(version: SecretVersion, key_id: str) -> ApiKeyRecord:

@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from authorizer.errors import DependencyError
@@ -59,6 +59,18 @@ class SecretVersion:
     secret_string: str
     version_id: str
     created: datetime | None
+
+    def age_seconds(self, now: float, skew: int) -> float | None:
+        """Seconds since `CreatedDate` (a naive date is UTC), or None when it is unknown or
+        more than `skew` in the future: the AWSPREVIOUS and grace windows count from it, and a
+        date from a stepped clock or a misread answer must not hold them open (fail closed)."""
+        if self.created is None:
+            return None
+        created = self.created
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        age = now - created.timestamp()
+        return None if age < -skew else age
 
 
 def default_client() -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC
 from typing import Any
 
 import jwt
@@ -150,12 +149,8 @@ class ServiceTokenVerifier:
     def _previous_honoured(self, current: SecretVersion) -> bool:
         """Whether AWSPREVIOUS is still within `JWT_MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS`
         of the current version's `CreatedDate` (unknown creation: not honoured, fail closed)."""
-        if current.created is None:
-            return False
-        created = current.created
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        return self._wall_clock() - created.timestamp() <= self._previous_for
+        age = current.age_seconds(self._wall_clock(), self._settings.clock_skew_seconds)
+        return age is not None and age <= self._previous_for
 
     def _may_force_refresh(self) -> bool:
         now = self._clock()

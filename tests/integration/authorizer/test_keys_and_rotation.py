@@ -134,6 +134,21 @@ def test_rotated_api_key_previous_value_only_within_grace(
     assert authz.handle(internal(new.api_key))["principalId"] == "billing"
 
 
+def test_a_creation_date_ahead_of_the_clock_never_holds_the_grace_window_open(
+    authz: Authorizer, aws: Secrets, settings: AuthorizerSettings
+) -> None:
+    """A negative age (the current version's `CreatedDate` beyond the skew in the future)
+    passed `<= grace`, so the old value stayed valid until that date came."""
+    old = ApiKeyRecord.issue("billing", ["workflow:read"])
+    aws.put_api_key(old)
+    new = ApiKeyRecord(new_api_key(old.key_id), old.principal, old.scopes)
+    aws.put_api_key(new)
+    behind = settings.clock_skew_seconds + 600
+    authz.api_keys = ApiKeyVerifier(settings, authz.store, wall_clock=lambda: time.time() - behind)
+    assert_unauthorized(authz, internal(old.api_key))
+    assert authz.handle(internal(new.api_key))["principalId"] == "billing"
+
+
 def test_stale_key_use_is_audited_and_counted(
     authz: Authorizer, aws: Secrets, settings: AuthorizerSettings,
     log_lines: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str],

@@ -65,6 +65,23 @@ def test_a_rotation_evicts_the_previous_key_within_one_token_lifetime(
     assert authz.handle(automate(service_token(kid="k2")))
 
 
+def test_a_creation_date_ahead_of_the_clock_never_holds_the_previous_key_open(
+    authz: Authorizer, aws: Secrets, service_token: Mint
+) -> None:
+    """The window counted from a `CreatedDate` more than the skew in the future (a stepped
+    clock, a misread answer) was open until that date: a negative age passed `<= limit`."""
+    aws.put_signing_key("k2")  # k1 is AWSPREVIOUS
+    created = time.time()
+    skew = authz.settings.clock_skew_seconds
+    clock = [created - skew + 5]  # within the skew: the date is believed
+    with_wall_clock(authz, lambda: clock[0])
+    assert authz.handle(automate(service_token(kid="k1")))
+    clock[0] = created - skew - 600  # the date lies far ahead: unknown, so not honoured
+    authz.store.clear()
+    assert_unauthorized(authz, automate(service_token(kid="k1")))
+    assert authz.handle(automate(service_token(kid="k2")))
+
+
 @pytest.mark.parametrize(
     "value", ["not json", "[]", '{"kid": "k3"}', '{"key": "' + "x" * 40 + '"}']
 )
