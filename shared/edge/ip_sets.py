@@ -46,9 +46,12 @@ class IpSetRef:
     id: str
     scope: str
     arn: str
+    version: str | None = None
+    """`IPV4` or `IPV6` when the caller means one family: a set of the other is refused before
+    anything is written (`replace_addresses`)."""
 
     @classmethod
-    def from_arn(cls, arn: str) -> IpSetRef:
+    def from_arn(cls, arn: str, version: str | None = None) -> IpSetRef:
         """`arn:<partition>:wafv2:<region>:<account>:<regional|global>/ipset/<name>/<id>`."""
         parts = arn.split(":", 5)
         resource = parts[5].split("/") if len(parts) == 6 and parts[2] == "wafv2" else []
@@ -57,7 +60,7 @@ class IpSetRef:
         scope = {"regional": "REGIONAL", "global": "CLOUDFRONT"}.get(resource[0])
         if scope is None:
             raise ConfigurationError(f"not a WAF IP set ARN: {arn!r}")
-        return cls(name=resource[2], id=resource[3], scope=scope, arn=arn)
+        return cls(name=resource[2], id=resource[3], scope=scope, arn=arn, version=version)
 
     def key(self) -> dict[str, str]:
         return {"Name": self.name, "Id": self.id, "Scope": self.scope}
@@ -78,7 +81,9 @@ class IpSetPair:
             raise ConfigurationError(
                 f"{variable}_IPV4_SET_ARN and {variable}_IPV6_SET_ARN must be set"
             )
-        return cls(IpSetRef.from_arn(ipv4), IpSetRef.from_arn(ipv6))
+        if ipv4 == ipv6:  # else writing one family would wipe the other's addresses
+            raise ConfigurationError(f"{variable}_IPV4_SET_ARN and _IPV6_SET_ARN name one set")
+        return cls(IpSetRef.from_arn(ipv4, "IPV4"), IpSetRef.from_arn(ipv6, "IPV6"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,11 @@ def replace_addresses(
     for attempt in range(1, attempts + 1):
         with WAF.translated(**_KNOWN):
             current = client.get_ip_set(**ip_set.key())
+        version = current["IPSet"].get("IPAddressVersion")
+        if ip_set.version is not None and version != ip_set.version:
+            raise ConfigurationError(
+                f"WAF IP set {ip_set.name} holds {version}, not {ip_set.version}"
+            )
         held = {canonical(address) for address in current["IPSet"].get("Addresses", [])}
         change = SetChange(
             ip_set=ip_set.name,

@@ -11,7 +11,7 @@ import pytest
 from functions.sync_blocked_sources import app
 from shared.edge import BlockedSets, IpSetContendedError, as_addresses, sweep
 from shared.security_table import MalformedAnswerError, count_failure
-from shared.settings import EdgeSettings, SecuritySettings
+from shared.settings import ConfigurationError, EdgeSettings, SecuritySettings
 from tests.conftest import LogLines
 from tests.integration.edge.conftest import TABLE, Waf
 
@@ -184,3 +184,26 @@ class Context:
     memory_limit_in_mb = 512
     aws_request_id = "req-1"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:sync-blocked-sources"
+
+
+def test_one_set_named_for_both_families_is_refused(waf: Waf) -> None:
+    """Written as IPv6 after IPv4, one set would end up holding neither family's sources."""
+    arn = waf.sets["BlockedSourcesIpv4"].arn
+    edge = EdgeSettings(blocked_sources_ipv4_arn=arn, blocked_sources_ipv6_arn=arn)
+    with pytest.raises(ConfigurationError, match="name one set"):
+        BlockedSets.from_settings(edge)
+
+
+def test_sets_of_the_wrong_family_are_refused_before_any_write(dynamodb: Any, waf: Waf) -> None:
+    """IPv4 and IPv6 set ARNs swapped in the configuration: nothing is written to either."""
+    fail(dynamodb, "198.51.100.7")
+    run(dynamodb, waf)
+    swapped = EdgeSettings(
+        blocked_sources_ipv4_arn=waf.sets["BlockedSourcesIpv6"].arn,
+        blocked_sources_ipv6_arn=waf.sets["BlockedSourcesIpv4"].arn,
+        security=settings(waf).security,
+    )
+    with pytest.raises(ConfigurationError, match="holds IPV6, not IPV4"):
+        sweep(dynamodb, waf.client, swapped, BlockedSets.from_settings(swapped), now=NOW + 10)
+    assert waf.addresses("BlockedSourcesIpv4") == {"198.51.100.7/32"}
+    assert waf.addresses("BlockedSourcesIpv6") == set()
