@@ -38,7 +38,7 @@ class Importer:
             return None
         return edge.import_feeds(
             self.waf,
-            edge.FeedSets.from_settings(self.settings),
+            edge.feed_sets(self.settings),
             self.settings.threat_feed_urls,
             edge.FeedLimits.from_settings(self.settings),
         )

@@ -25,7 +25,7 @@ class Sweeper:
 
     def __init__(self, settings: EdgeSettings, dynamodb: Any, waf: Any) -> None:
         self.settings = settings
-        self.sets = edge.BlockedSets.from_settings(settings)
+        self.sets = edge.blocked_sets(settings)
         self.dynamodb = dynamodb
         self.waf = waf
 

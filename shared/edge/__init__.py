@@ -7,14 +7,14 @@
 - `threat_feed`: the importer of Spamhaus DROP / FireHOL feeds into the `ThreatFeed` sets.
 """
 
-from shared.edge.blocked_sources import BlockedSets, SweepResult, as_addresses, sweep
+from shared.edge.blocked_sources import SweepResult, as_addresses, blocked_sets, sweep
 from shared.edge.errors import FeedError, IpSetContendedError
-from shared.edge.ip_sets import WAF, IpSetRef, SetChange, replace_addresses
+from shared.edge.ip_sets import WAF, IpSetPair, IpSetRef, SetChange, replace_addresses
 from shared.edge.threat_feed import (
     FeedLimits,
-    FeedSets,
     ImportResult,
     collapse_and_cap,
+    feed_sets,
     fetch_feed,
     import_feeds,
     parse_feed,
@@ -22,17 +22,18 @@ from shared.edge.threat_feed import (
 
 __all__ = [
     "WAF",
-    "BlockedSets",
     "FeedError",
     "FeedLimits",
-    "FeedSets",
     "ImportResult",
     "IpSetContendedError",
+    "IpSetPair",
     "IpSetRef",
     "SetChange",
     "SweepResult",
     "as_addresses",
+    "blocked_sets",
     "collapse_and_cap",
+    "feed_sets",
     "fetch_feed",
     "import_feeds",
     "parse_feed",

@@ -25,15 +25,10 @@ DYNAMODB = aws.Boundary(
 )
 
 
-class BlockedSets(IpSetPair):
+def blocked_sets(settings: EdgeSettings) -> IpSetPair:
     """The two `BlockedSources` IP sets."""
-
-    __slots__ = ()
-
-    @classmethod
-    def from_settings(cls, settings: EdgeSettings) -> BlockedSets:
-        v4, v6 = settings.blocked_sources_ipv4_arn, settings.blocked_sources_ipv6_arn
-        return cls.from_arns(v4, v6, "BLOCKED_SOURCES")
+    v4, v6 = settings.blocked_sources_ipv4_arn, settings.blocked_sources_ipv6_arn
+    return IpSetPair.from_arns(v4, v6, "BLOCKED_SOURCES")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +95,7 @@ class SweepResult:
 
 
 def sweep(
-    dynamodb: Any, waf: Any, settings: EdgeSettings, sets: BlockedSets, *, now: float
+    dynamodb: Any, waf: Any, settings: EdgeSettings, sets: IpSetPair, *, now: float
 ) -> SweepResult:
     """Make the `BlockedSources` sets hold exactly the sources locked out in the window `now`
     falls in: new lockouts are added, those whose window ended are removed."""

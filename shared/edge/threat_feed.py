@@ -46,15 +46,10 @@ _CHUNK = 64 * 1024
 _COMMENT = (";", "#")
 
 
-class FeedSets(IpSetPair):
+def feed_sets(settings: EdgeSettings) -> IpSetPair:
     """The two `ThreatFeed` IP sets."""
-
-    __slots__ = ()
-
-    @classmethod
-    def from_settings(cls, settings: EdgeSettings) -> FeedSets:
-        v4, v6 = settings.threat_feed_ipv4_arn, settings.threat_feed_ipv6_arn
-        return cls.from_arns(v4, v6, "THREAT_FEED")
+    v4, v6 = settings.threat_feed_ipv4_arn, settings.threat_feed_ipv6_arn
+    return IpSetPair.from_arns(v4, v6, "THREAT_FEED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +221,7 @@ Fetch = Callable[..., tuple[bytes, str]]
 
 def import_feeds(
     waf: Any,
-    sets: FeedSets,
+    sets: IpSetPair,
     urls: Sequence[str],
     limits: FeedLimits,
     *,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from functions.sync_blocked_sources import app
-from shared.edge import BlockedSets, IpSetContendedError, as_addresses, sweep
+from shared.edge import IpSetContendedError, as_addresses, blocked_sets, sweep
 from shared.security_table import MalformedAnswerError, count_failure
 from shared.settings import ConfigurationError, EdgeSettings, SecuritySettings
 from tests.conftest import LogLines
@@ -37,7 +37,7 @@ def fail(dynamodb: Any, ip: str, times: int = THRESHOLD, now: float = NOW) -> No
 
 def run(dynamodb: Any, waf: Waf, now: float = NOW, client: Any = None) -> Any:
     edge = settings(waf)
-    return sweep(dynamodb, client or waf.client, edge, BlockedSets.from_settings(edge), now=now)
+    return sweep(dynamodb, client or waf.client, edge, blocked_sets(edge), now=now)
 
 
 def test_a_locked_source_is_blocked_until_its_window_ends(dynamodb: Any, waf: Waf) -> None:
@@ -191,7 +191,7 @@ def test_one_set_named_for_both_families_is_refused(waf: Waf) -> None:
     arn = waf.sets["BlockedSourcesIpv4"].arn
     edge = EdgeSettings(blocked_sources_ipv4_arn=arn, blocked_sources_ipv6_arn=arn)
     with pytest.raises(ConfigurationError, match="name one set"):
-        BlockedSets.from_settings(edge)
+        blocked_sets(edge)
 
 
 def test_sets_of_the_wrong_family_are_refused_before_any_write(dynamodb: Any, waf: Waf) -> None:
@@ -204,6 +204,6 @@ def test_sets_of_the_wrong_family_are_refused_before_any_write(dynamodb: Any, wa
         security=settings(waf).security,
     )
     with pytest.raises(ConfigurationError, match="holds IPV6, not IPV4"):
-        sweep(dynamodb, waf.client, swapped, BlockedSets.from_settings(swapped), now=NOW + 10)
+        sweep(dynamodb, waf.client, swapped, blocked_sets(swapped), now=NOW + 10)
     assert waf.addresses("BlockedSourcesIpv4") == {"198.51.100.7/32"}
     assert waf.addresses("BlockedSourcesIpv6") == set()
