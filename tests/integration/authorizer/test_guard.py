@@ -62,6 +62,21 @@ def automate(token: str, ip: str = "198.51.100.1") -> dict[str, Any]:
     return bearer("GET", "/api/automate", token, source_ip=ip)
 
 
+def forge_failures(authz: Authorizer, aws: Secrets, service_token: Mint, net: str) -> ApiKeyRecord:
+    """Twice the threshold of forged credentials naming one victim (an API key id and a
+    service `sub`), each pair from another address of `net` (`a.b.c.`); the victim's key."""
+    record = ApiKeyRecord.issue("victim", [])
+    aws.put_api_key(record)
+    wrong = ApiKeyRecord.issue("x", [], key_id=record.key_id).api_key
+    forged = service_token(sub="svc-payments", key="a forged key, not the signing key, 32+ bytes")
+    for i in range(THRESHOLD * 2):
+        event = api_key_event("GET", "/api/internal", wrong)
+        event["requestContext"]["identity"]["sourceIp"] = f"{net}{i}"
+        assert_unauthorized(authz, event)
+        assert_unauthorized(authz, automate(forged, ip=f"{net}{i}"))
+    return record
+
+
 # --- lockout --------------------------------------------------------------------------------------
 
 
@@ -122,15 +137,7 @@ def test_forged_failures_naming_a_victim_never_lock_the_victim_out(
     into forged credentials: counting claimed identities once let ten forged requests from ten
     addresses lock a valid key and a valid service out, window after window."""
     clock.now = (int(clock.now) // WINDOW) * WINDOW + 1
-    record = ApiKeyRecord.issue("billing", [])
-    aws.put_api_key(record)
-    wrong = ApiKeyRecord.issue("x", [], key_id=record.key_id).api_key
-    forged = service_token(sub="svc-payments", key="a forged key, not the signing key, 32+ bytes")
-    for i in range(THRESHOLD * 2):
-        event = api_key_event("GET", "/api/internal", wrong)
-        event["requestContext"]["identity"]["sourceIp"] = f"203.0.113.{i}"
-        assert_unauthorized(guarded, event)
-        assert_unauthorized(guarded, automate(forged, ip=f"203.0.113.{i}"))
+    record = forge_failures(guarded, aws, service_token, "203.0.113.")
     allowed = guarded.handle(api_key_event("GET", "/api/internal", record.api_key))
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert guarded.handle(automate(service_token(sub="svc-payments")))["principalId"] == (

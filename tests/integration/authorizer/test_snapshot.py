@@ -29,7 +29,13 @@ from tests.integration.authorizer.support import (
     assert_unauthorized,
     bearer,
 )
-from tests.integration.authorizer.test_guard import TABLE, THRESHOLD, WINDOW, automate
+from tests.integration.authorizer.test_guard import (
+    TABLE,
+    THRESHOLD,
+    WINDOW,
+    automate,
+    forge_failures,
+)
 
 REFRESH, MAX_STALE = 5, 60
 SECURITY = SecuritySettings(
@@ -259,15 +265,7 @@ def test_forged_failures_naming_a_victim_never_lock_the_victim_on_any_container(
     container: Build, aws: Secrets, service_token: Mint, clock: Clock
 ) -> None:
     attacker, victim_ip = container(), container()
-    record = ApiKeyRecord.issue("victim", [])
-    aws.put_api_key(record)
-    wrong = ApiKeyRecord.issue("x", [], key_id=record.key_id).api_key
-    forged = service_token(sub="svc-payments", key="a forged key, not the signing key, 32+ bytes")
-    for i in range(THRESHOLD * 2):
-        event = api_key_event("GET", "/api/internal", wrong)
-        event["requestContext"]["identity"]["sourceIp"] = f"198.51.100.{i}"
-        assert_unauthorized(attacker, event)
-        assert_unauthorized(attacker, automate(forged, ip=f"198.51.100.{i}"))
+    record = forge_failures(attacker, aws, service_token, "198.51.100.")
     clock.now += REFRESH
     for authz in (attacker, victim_ip):
         assert authz.handle(api_key_event("GET", "/api/internal", record.api_key))
